@@ -63,7 +63,7 @@ def list_raw(raw)->list[RawFile]:
     files = sorted(p for p in raw.rglob("*") if p.is_file() or p.is_symlink())
     return [_classify(p.relative_to(raw).as_posix()) for p in files]
 
-# %% ../nbs/01_data.ipynb #d7bf1077
+# %% ../nbs/01_data.ipynb #bdf5cd6f
 MIN_SIDE, MAX_MEGAPIXELS = 64, 60
 FORMATS = {"JPEG", "PNG", "BMP", "TIFF", "MPO"}
 
@@ -89,6 +89,9 @@ def open_image(data:bytes, name:str="image", draft:int|None=None)->Image.Image:
     if fmt not in FORMATS: raise EyeError(f"{name}: unsupported image format {fmt}")
     if w * h > MAX_MEGAPIXELS * 1e6: raise EyeError(f"{name}: too large, {w}x{h} = {w*h/1e6:.0f} megapixels (limit {MAX_MEGAPIXELS})")
     if min(w, h) < MIN_SIDE: raise EyeError(f"{name}: too small, {w}x{h} (minimum {MIN_SIDE} px per side)")
+    # A file cut just before its trailer decodes "fine" but is still truncated: require the end marker.
+    if fmt == "PNG" and b"IEND\xaeB`\x82" not in data[-64:]: raise EyeError(f"{name}: corrupt or truncated image (PNG without IEND chunk)")
+    if fmt in ("JPEG", "MPO") and b"\xff\xd9" not in data[-4096:]: raise EyeError(f"{name}: corrupt or truncated image (JPEG without end-of-image marker)")
     if draft and fmt == "JPEG": im.draft("RGB", (draft, draft))
     try:
         with warnings.catch_warnings():

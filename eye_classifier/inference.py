@@ -111,9 +111,9 @@ def load_image(img, name:str|None=None)->Image.Image:
     if not p.is_file(): raise EyeError(f"{p}: no such file")
     return open_image(p.read_bytes(), name or str(p))
 
-# %% ../nbs/07_inference.ipynb #595e20a9
+# %% ../nbs/07_inference.ipynb #c3f9f718
 def _prep(self:Predictor, im:Image.Image)->torch.Tensor:
-    return self.tfms(torch.from_numpy(np.asarray(preprocess(im, self.prep_size))).permute(2, 0, 1))
+    return self.tfms(torch.from_numpy(np.array(preprocess(im, self.prep_size))).permute(2, 0, 1))
 
 def predict(self:Predictor, images, batch_size:int=32)->list[dict]:
     "Calibrated probabilities for each image (PIL, path or bytes), with label, confidence and model version."
@@ -128,7 +128,7 @@ def predict(self:Predictor, images, batch_size:int=32)->list[dict]:
 
 Predictor.predict = predict
 
-# %% ../nbs/07_inference.ipynb #c36e760a
+# %% ../nbs/07_inference.ipynb #d36a0d15
 def _cam_layer(model:nn.Module, layer:str|None):
     if hasattr(model, "cam_layers"):
         layers = model.cam_layers()
@@ -143,7 +143,7 @@ def gradcam(self:Predictor, image, layer:str|None=None, target:int|None=None, al
     model = self.mv.model; acts = {}
     h = _cam_layer(model, layer).register_forward_hook(lambda m, i, o: acts.update(a=o))
     try:
-        x = self.tfms(torch.from_numpy(np.asarray(im)).permute(2, 0, 1))[None].requires_grad_(True)
+        x = self.tfms(torch.from_numpy(np.array(im)).permute(2, 0, 1))[None].requires_grad_(True)
         logits = model(x); t = int(logits.argmax()) if target is None else target
         g, = torch.autograd.grad(logits[0, t], acts["a"])
     finally: h.remove()

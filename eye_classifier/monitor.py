@@ -21,17 +21,20 @@ from .data import STAT_KEYS
 # %% auto #0
 __all__ = ['PredictionLog', 'psi', 'mix_psi', 'drift_report', 'drift_figure', 'ood_reasons', 'main']
 
-# %% ../nbs/09_monitor.ipynb #709a95d9
+# %% ../nbs/09_monitor.ipynb #8bd8be23
 _COLS = ["time", "model_version", "sha256", "width", "height", *STAT_KEYS, "label", "probs", "latency_ms", "source"]
 
 class PredictionLog:
     "Append-only SQLite log of served predictions (statistics only, no image bytes)."
     def __init__(self, path=None):
-        self.path = Path(path or paths()["reports"]/"predictions.db"); self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute(f"CREATE TABLE IF NOT EXISTS predictions (id INTEGER PRIMARY KEY, {', '.join(_COLS)})")
+        self.path = Path(path or paths()["reports"]/"predictions.db")
 
-    def _db(self): return sqlite3.connect(self.path, timeout=30)
+    def _db(self):
+        "A connection, creating the file and table when missing (the log may be rotated away at any time)."
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute(f"CREATE TABLE IF NOT EXISTS predictions (id INTEGER PRIMARY KEY, {', '.join(_COLS)})")
+        return db
 
     def log(self, version:str, sha256:str, stats:dict, probs:dict, latency_ms:float, source:str="api"):
         "Append one prediction."

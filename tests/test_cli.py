@@ -1,0 +1,68 @@
+"""Console scripts as a user runs them: --help everywhere, clean errors, prediction JSON, drift exit codes."""
+import json, os, subprocess, sys
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image, ImageEnhance
+
+BIN = Path(sys.executable).parent
+SCRIPTS = ["eye-synth", "eye-prepare", "eye-train", "eye-evaluate", "eye-register", "eye-models", "eye-export",
+           "eye-predict", "eye-serve", "eye-pipeline", "eye-monitor"]
+
+
+def run(*args, env=None):
+    return subprocess.run([str(BIN/args[0]), *map(str, args[1:])], capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help(script):
+    r = run(script, "--help")
+    assert r.returncode == 0 and "usage" in r.stdout.lower()
+
+
+def test_prepare_missing_folder_is_a_clean_error(tmp_path):
+    r = run("eye-prepare", tmp_path/"nope")
+    assert r.returncode == 2 and "no such folder" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_predict_json_and_bad_file(project, tmp_path):
+    env = {**os.environ, "EYE_HOME": str(project["root"])}
+    bad = tmp_path/"bad.jpg"; bad.write_bytes(b"\xff\xd8\xff not really")
+    good = project["images"]["normal"][0]
+    r = run("eye-predict", good, bad, "--json", env=env)
+    lines = [json.loads(l) for l in r.stdout.splitlines()]
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert lines[0]["version"] == project["summary"]["production"] and abs(sum(lines[0]["probs"].values()) - 1) < 1e-4
+    assert "not an image" in lines[1]["error"]
+
+
+def test_models_list_and_show(project):
+    env = {**os.environ, "EYE_HOME": str(project["root"])}
+    r = run("eye-models", "list", env=env)
+    assert r.returncode == 0 and "production" in r.stdout
+    assert "not a diagnostic device" in run("eye-models", "show", env=env).stdout
+
+
+def _post_all(server, images, tf):
+    for f in images:
+        im = tf(Image.open(f).convert("RGB"))
+        import io; b = io.BytesIO(); im.save(b, "JPEG", quality=90)
+        assert httpx.post(server + "/v1/predict", files={"file": (f.name, b.getvalue(), "image/jpeg")}, timeout=60).status_code == 200
+
+
+def test_monitor_flags_shifted_inputs(server, project, tmp_path):
+    "Training-like traffic gives exit 0; darkened and grayscale traffic gives exit 1 (drift)."
+    env = {**os.environ, "EYE_HOME": str(project["root"])}
+    db = project["root"]/"reports/predictions.db"
+    imgs = [f for fs in project["images"].values() for f in fs]
+    db.unlink(missing_ok=True)
+    _post_all(server, imgs, lambda im: im)
+    same = run("eye-monitor", "--db", db, "--out", tmp_path/"same", env=env)
+    assert same.returncode == 0, same.stdout + same.stderr
+    db.unlink()
+    _post_all(server, imgs[::2], lambda im: ImageEnhance.Brightness(im).enhance(0.4))
+    _post_all(server, imgs[1::2], lambda im: im.convert("L").convert("RGB"))
+    shifted = run("eye-monitor", "--db", db, "--out", tmp_path/"shift", env=env)
+    assert shifted.returncode == 1 and "DRIFT" in shifted.stdout, shifted.stdout + shifted.stderr
+    assert (tmp_path/"shift/drift.json").exists() and (tmp_path/"shift/drift.png").exists()
