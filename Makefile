@@ -45,8 +45,9 @@ sync: setup
 	echo "notebooks, package and README are in sync"
 
 # All notebook tests, including the cells flagged `slow` (torchrun, throughput): CI runs them deliberately.
+# Two notebooks run at once, one thread each: two processes with two threads each on two cores run far slower.
 nbtest: setup
-	$(BIN)/nbdev-test --flags slow --timing
+	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --flags slow --timing
 
 # The parameterised training notebook, as CI and the GPU workflow run it; the executed copy is a report.
 papermill: setup

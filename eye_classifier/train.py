@@ -202,7 +202,7 @@ def _meta(cfg:TrainConfig, data:Path, model)->dict:
                 image_size=cfg.image_size, prep_size=rep["params"]["image_size"], mean=rep["norm"]["mean"],
                 std=rep["norm"]["std"], data_version=rep["data_version"])
 
-# %% ../nbs/04_train.ipynb #c7836ff3
+# %% ../nbs/04_train.ipynb #5ce803c3
 def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:bool=False, **overrides)->Path:
     "Train per `cfg` (or resume the run folder `resume`); return the run folder."
     if resume:
@@ -212,7 +212,7 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     else: cfg, ck = cfg or load_config(TrainConfig, None, **overrides), None
     device = pick_device(cfg.device); rank, world = dist_setup(device)
     torch.use_deterministic_algorithms(cfg.deterministic, warn_only=True)
-    if device.type == "cpu": torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    if device.type == "cpu" and world > 1: torch.set_num_threads(max(1, torch.get_num_threads() // world))  # share the cores
     data = Path(cfg.data)
     if not (data/"report.json").exists(): raise EyeError(f"{data}: no prepared dataset (run `eye-prepare` first)")
     seed_everything(cfg.seed)
