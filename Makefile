@@ -63,4 +63,24 @@ browser:
 pytest: setup browser
 	@if ls tests/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -rs tests; else echo "tests/ is empty: no pytest tests yet"; fi
 
-test: sync nbtest papermill pytest
+# ---- delivery -------------------------------------------------------------------------------------------------------
+# What GitHub would reject, checked here first and offline: workflows and Dependabot against their vendored schemas,
+# workflow security (zizmor), Dockerfiles (hadolint), the pre-commit config, ruff (errors only: the hand-written Python
+# in the house style, the generated package for pyflakes findings) and the docs site (strict); tests/test_delivery.py runs
+# with the other pytest tests.
+WORKFLOWS = $(wildcard .github/workflows/*.yaml)
+DOCKERFILES = $(wildcard dockerfiles/*.Dockerfile)
+HANDWRITTEN_PY = app.py tests .ci docs
+.PHONY: delivery
+delivery: setup
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yaml
+	$(BIN)/zizmor --offline --persona pedantic --quiet .github
+	$(BIN)/hadolint --no-color $(DOCKERFILES)
+	$(BIN)/pre-commit validate-config .pre-commit-config.yaml
+	$(BIN)/ruff check --select E9,F $(HANDWRITTEN_PY)
+	$(BIN)/ruff check --select F eye_classifier
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# Cheap checks first, so a typo fails in seconds rather than after the notebooks.
+test: sync delivery nbtest papermill pytest
