@@ -23,10 +23,10 @@ from .core import (CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths,
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'STAT_KEYS', 'BALANCE', 'SPLITS', 'PREP_VERSION', 'MANIFEST_COLS', 'RawFile',
-           'list_raw', 'to_rgb', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'dhash', 'hamming', 'detail',
-           'read_raw', 'inspect', 'dedupe', 'patient_id', 'group_records', 'undersample', 'oversample', 'split_groups',
-           'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest', 'FundusDataset', 'eval_tfms',
-           'train_tfms', 'get_loaders', 'train_reference', 'main']
+           'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'dhash', 'hamming',
+           'detail', 'read_raw', 'inspect', 'dedupe', 'patient_id', 'group_records', 'undersample', 'oversample',
+           'split_groups', 'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest', 'FundusDataset',
+           'eval_tfms', 'train_tfms', 'get_loaders', 'train_reference', 'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -63,7 +63,7 @@ def list_raw(raw)->list[RawFile]:
     files = sorted(p for p in raw.rglob("*") if p.is_file() or p.is_symlink())
     return [_classify(p.relative_to(raw).as_posix()) for p in files]
 
-# %% ../nbs/01_data.ipynb #bdf5cd6f
+# %% ../nbs/01_data.ipynb #f31400b0
 MIN_SIDE, MAX_MEGAPIXELS = 64, 60
 FORMATS = {"JPEG", "PNG", "BMP", "TIFF", "MPO"}
 
@@ -78,8 +78,8 @@ def to_rgb(im:Image.Image)->Image.Image:
         return Image.alpha_composite(Image.new("RGBA", im.size, (0, 0, 0, 255)), im).convert("RGB")
     return im.convert("RGB")
 
-def open_image(data:bytes, name:str="image", draft:int|None=None)->Image.Image:
-    "Decode `data` fully into an RGB image, or raise `EyeError` saying what is wrong with `name`."
+def probe(data:bytes, name:str="image")->tuple[Image.Image, str, int, int]:
+    "Open `data` lazily and check what the header says: (image, format, width, height), or `EyeError`."
     if len(data) == 0: raise EyeError(f"{name}: empty file (0 bytes)")
     try:
         im = Image.open(io.BytesIO(data))
@@ -92,6 +92,11 @@ def open_image(data:bytes, name:str="image", draft:int|None=None)->Image.Image:
     # A file cut just before its trailer decodes "fine" but is still truncated: require the end marker.
     if fmt == "PNG" and b"IEND\xaeB`\x82" not in data[-64:]: raise EyeError(f"{name}: corrupt or truncated image (PNG without IEND chunk)")
     if fmt in ("JPEG", "MPO") and b"\xff\xd9" not in data[-4096:]: raise EyeError(f"{name}: corrupt or truncated image (JPEG without end-of-image marker)")
+    return im, fmt, w, h
+
+def open_image(data:bytes, name:str="image", draft:int|None=None)->Image.Image:
+    "Decode `data` fully into an RGB image (JPEGs at a reduced scale >= `draft` px), or raise `EyeError` saying what is wrong."
+    im, fmt, _, _ = probe(data, name)
     if draft and fmt == "JPEG": im.draft("RGB", (draft, draft))
     try:
         with warnings.catch_warnings():
@@ -147,7 +152,7 @@ def detail(im:Image.Image, size:int=48, blur:float=2, keep:float=0.7)->np.ndarra
     a = a[xx**2 + yy**2 < (keep / 2)**2]; a = a - a.mean()
     return (a / (np.linalg.norm(a) + 1e-6)).astype(np.float32)
 
-# %% ../nbs/01_data.ipynb #d99ba5d7
+# %% ../nbs/01_data.ipynb #b355db68
 def read_raw(raw, f:RawFile)->bytes:
     "The bytes of raw file `f` (from the folder or the zip); raises `EyeError` when it cannot be read."
     try:
@@ -160,15 +165,11 @@ def inspect(raw, f:RawFile, image_size:int=224)->dict:
     "Validate and preprocess one raw file: a record with hashes, size, format and pixels, or with a `reason`."
     if f.reason: return dict(path=f.path, reason=f.reason)
     try:
-        data = read_raw(raw, f)
-        im = Image.open(io.BytesIO(data)) if len(data) else None
-        fmt, (w, h) = (im.format, im.size) if im else (None, (0, 0))
         if not f.path.lower().endswith(IMAGE_EXTS): raise EyeError(f"{f.path}: not an image file type ({Path(f.path).suffix or 'no extension'})")
+        data = read_raw(raw, f)
+        _, fmt, w, h = probe(data, f.path)
         rgb = open_image(data, f.path, draft=2 * image_size)
     except EyeError as e: return dict(path=f.path, reason=str(e).removeprefix(f"{f.path}: "))
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        try: open_image(data, f.path)
-        except EyeError as e: return dict(path=f.path, reason=str(e).removeprefix(f"{f.path}: "))
     sq = fundus_crop(rgb)
     return dict(path=f.path, label=f.label, sha256=sha256_bytes(data), dhash=dhash(sq), detail=detail(sq),
                 **{**image_stats(rgb), "width": w, "height": h}, format=fmt.lower(),

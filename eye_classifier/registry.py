@@ -233,7 +233,7 @@ def register_main(run:str,            # training run folder
         print(f"registered {name} {d.name} (data_version {load_json(d/'model.json')['data_version']}): test macro-F1 "
               f"{m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, accuracy {m['accuracy']:.3f}")
 
-# %% ../nbs/06_registry.ipynb #8be1f786
+# %% ../nbs/06_registry.ipynb #c43458e9
 def list_versions(name:str=DEFAULT_NAME, root=None)->str:
     "A table of versions with their data version, test macro-F1 and aliases."
     al = aliases(name, root); tags = {al.get(a): a for a in ("staging", "production") if al.get(a)}
@@ -243,7 +243,7 @@ def list_versions(name:str=DEFAULT_NAME, root=None)->str:
         lines.append(f"{v:<9}{mv.info['data_version']:<15}{mv.metrics['macro_f1']:>9.4f}  {mv.info['created']:<26}{tags.get(v, '')}")
     return "\n".join(lines)
 
-@call_parse
+@call_parse(pos=["ref"])
 def models_main(cmd:str,              # list | show | promote | rollback
                 ref:str=None,         # version or alias (show, promote)
                 alias:str="production", # alias to move (promote)

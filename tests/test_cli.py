@@ -42,6 +42,9 @@ def test_models_list_and_show(project):
     r = run("eye-models", "list", env=env)
     assert r.returncode == 0 and "production" in r.stdout
     assert "not a diagnostic device" in run("eye-models", "show", env=env).stdout
+    prod = project["summary"]["production"]
+    r = run("eye-models", "promote", prod, "--alias", "staging", env=env)
+    assert r.returncode == 0 and f"staging -> {prod}" in r.stdout, r.stderr
 
 
 def _post_all(server, images, tf):

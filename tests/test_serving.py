@@ -52,7 +52,7 @@ def test_load(server, project):
 
 def _fuzz_payloads(good: bytes, n=200, seed=0):
     "Malformed requests: (files, data, headers) tuples for httpx."
-    rng = random.Random(seed); out = []
+    rng = random.Random(seed)
     png = io.BytesIO(); Image.fromarray(np.zeros((80, 80, 3), np.uint8)).save(png, "PNG"); png = png.getvalue()
     huge = bytearray(png); huge[16:24] = (100000).to_bytes(4, "big") * 2   # IHDR claims 100000 x 100000
     kinds = [
