@@ -8,7 +8,7 @@ from PIL import Image, ImageEnhance
 
 BIN = Path(sys.executable).parent
 SCRIPTS = ["eye-synth", "eye-prepare", "eye-train", "eye-evaluate", "eye-register", "eye-models", "eye-export",
-           "eye-predict", "eye-serve", "eye-pipeline", "eye-monitor"]
+           "eye-predict", "eye-serve", "eye-pipeline", "eye-monitor", "eye-bench"]
 
 
 def run(*args, env=None):
@@ -69,3 +69,11 @@ def test_monitor_flags_shifted_inputs(server, project, tmp_path):
     shifted = run("eye-monitor", "--db", db, "--out", tmp_path/"shift", env=env)
     assert shifted.returncode == 1 and "DRIFT" in shifted.stdout, shifted.stdout + shifted.stderr
     assert (tmp_path/"shift/drift.json").exists() and (tmp_path/"shift/drift.png").exists()
+
+
+def test_bench_quick(tmp_path):
+    "`eye-bench --quick` runs every section end to end and writes its reports (no timing is asserted)."
+    r = run("eye-bench", "--quick", "--out", tmp_path)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    rep = json.loads((tmp_path/"benchmarks.json").read_text())
+    assert {"machine", "targets"} <= set(rep) and (tmp_path/"benchmarks.md").read_text().startswith("# Benchmarks")
