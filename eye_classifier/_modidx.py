@@ -13,6 +13,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'eye_classifier.app.examples': ('app.html#examples', 'eye_classifier/app.py'),
                                     'eye_classifier.app.model_markdown': ('app.html#model_markdown', 'eye_classifier/app.py'),
                                     'eye_classifier.app.predict_bytes': ('app.html#predict_bytes', 'eye_classifier/app.py'),
+                                    'eye_classifier.app.predict_many': ('app.html#predict_many', 'eye_classifier/app.py'),
                                     'eye_classifier.app.predict_ui': ('app.html#predict_ui', 'eye_classifier/app.py'),
                                     'eye_classifier.app.serve_main': ('app.html#serve_main', 'eye_classifier/app.py')},
             'eye_classifier.bench': { 'eye_classifier.bench.BenchConfig': ('bench.html#benchconfig', 'eye_classifier/bench.py'),

@@ -22,8 +22,9 @@ from .registry import DEFAULT_NAME
 from .synth import make_synth
 
 # %% auto #0
-__all__ = ['MAX_BYTES', 'LOW_CONFIDENCE', 'DISCLAIMER', 'NO_MODEL', 'Service', 'check_upload', 'predict_bytes', 'create_api',
-           'examples', 'model_markdown', 'predict_ui', 'batch_ui', 'create_demo', 'create_app', 'serve_main']
+__all__ = ['MAX_BYTES', 'LOW_CONFIDENCE', 'DISCLAIMER', 'NO_MODEL', 'Service', 'check_upload', 'predict_many', 'predict_bytes',
+           'create_api', 'examples', 'model_markdown', 'predict_ui', 'batch_ui', 'create_demo', 'create_app',
+           'serve_main']
 
 # %% ../nbs/10_app.ipynb #02037bf9
 MAX_BYTES = 20 * 2**20
@@ -44,24 +45,36 @@ class Service:
     @property
     def version(self): return self.predictor.version if self.predictor else None
 
-# %% ../nbs/10_app.ipynb #099fd3ea
+# %% ../nbs/10_app.ipynb #a7d8cb24
 def check_upload(data:bytes, name:str="upload"):
     "Decode an upload into an RGB image, or raise `EyeError` saying what is wrong with it."
     if not data: raise EyeError(f"{name}: empty file")
     if len(data) > MAX_BYTES: raise EyeError(f"{name}: too large ({len(data) / 2**20:.1f} MB; the limit is 20 MB)")
     return load_image(data, name)
 
-def predict_bytes(self:Service, data:bytes, name:str="upload", source:str="api")->dict:
-    "Check, predict, flag and log one uploaded image."
+def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api")->list:
+    "Check every upload, predict the good ones in one batch, flag and log each: a result dict or an `EyeError` per item."
     if self.predictor is None: raise EyeError(NO_MODEL)
-    t0 = time.perf_counter(); im = check_upload(data, name)
-    r = self.predictor.predict(im)[0]; stats = image_stats(im)
-    ood = ood_reasons(stats, self.reference) if self.reference else []
-    latency = (time.perf_counter() - t0) * 1000
-    self.log.log(self.version, sha256_bytes(data), stats, r["probs"], latency, source)
-    return dict(r, latency_ms=round(latency, 1), low_confidence=r["confidence"] < LOW_CONFIDENCE, out_of_distribution=ood)
+    t0, out, ims = time.perf_counter(), [None] * len(items), {}
+    for i, (data, name) in enumerate(items):
+        try: ims[i] = check_upload(data, name)
+        except EyeError as e: out[i] = e
+    res = self.predictor.predict(list(ims.values())) if ims else []
+    latency = (time.perf_counter() - t0) * 1000 / max(len(ims), 1)
+    for (i, im), r in zip(ims.items(), res):
+        stats = image_stats(im)
+        self.log.log(self.version, sha256_bytes(items[i][0]), stats, r["probs"], latency, source)
+        out[i] = dict(r, latency_ms=round(latency, 1), low_confidence=r["confidence"] < LOW_CONFIDENCE,
+                      out_of_distribution=ood_reasons(stats, self.reference) if self.reference else [])
+    return out
 
-Service.predict_bytes = predict_bytes
+def predict_bytes(self:Service, data:bytes, name:str="upload", source:str="api")->dict:
+    "Check, predict, flag and log one uploaded image; `EyeError` when the upload is not usable."
+    r = self.predict_many([(data, name)], source)[0]
+    if isinstance(r, EyeError): raise r
+    return r
+
+Service.predict_many, Service.predict_bytes = predict_many, predict_bytes
 
 # %% ../nbs/10_app.ipynb #c19a566e
 def _read_limited(f, limit:int=MAX_BYTES)->bytes:
@@ -116,7 +129,7 @@ def model_markdown(svc:Service)->str:
     return (f"**Model** `{mv.name}` **{mv.version}** · data version `{mv.info['data_version']}` · test macro-F1 "
             f"**{m['macro_f1']:.3f}** (95% CI {m['macro_f1_ci'][0]:.3f}–{m['macro_f1_ci'][1]:.3f}) · backend {svc.predictor.backend}")
 
-# %% ../nbs/10_app.ipynb #36fbe7ba
+# %% ../nbs/10_app.ipynb #860098d6
 def predict_ui(svc:Service, path):
     "Gradio handler: label probabilities, Grad-CAM overlay and a note for one uploaded file."
     if svc.predictor is None: raise gr.Error(NO_MODEL)
@@ -135,12 +148,11 @@ def batch_ui(svc:Service, paths_):
     "Gradio handler: a table of predictions for several files and a CSV of it."
     if svc.predictor is None: raise gr.Error(NO_MODEL)
     if not paths_: raise gr.Error("Upload one or more images first.")
+    files = [Path(p) for p in paths_]
     rows = []
-    for path in paths_:
-        p = Path(path)
-        try: r = svc.predict_bytes(p.read_bytes(), p.name, source="app-batch")
-        except EyeError as e:
-            rows.append([p.name, "error", None, *[None] * len(CLASSES), str(e).replace(str(p.parent) + "/", "")]); continue
+    for p, r in zip(files, svc.predict_many([(p.read_bytes(), p.name) for p in files], source="app-batch")):
+        if isinstance(r, EyeError):
+            rows.append([p.name, "error", None, *[None] * len(CLASSES), str(r).replace(str(p.parent) + "/", "")]); continue
         flags = "; ".join((["low confidence"] if r["low_confidence"] else []) + r["out_of_distribution"])
         rows.append([p.name, r["label"], round(r["confidence"], 4), *[round(r["probs"][c], 4) for c in CLASSES], flags])
     header = ["file", "label", "confidence", *CLASSES, "flags"]

@@ -154,7 +154,7 @@ def gradcam(self:Predictor, image, layer:str|None=None, target:int|None=None, al
 
 Predictor.gradcam = gradcam
 
-# %% ../nbs/07_inference.ipynb #399762c9
+# %% ../nbs/07_inference.ipynb #9bf379de
 @call_parse
 def predict_main(*images:str,               # image files
                  model:str="production",    # alias, vN or version folder
@@ -173,7 +173,7 @@ def predict_main(*images:str,               # image files
             else: print(f"{f}: {r['label']} ({r['confidence']:.2f})  [{p.mv.name} {r['version']}]")
         if failed: raise SystemExit(1)
 
-@call_parse
+@call_parse(pos=["model"])
 def export_main(model:str="production",    # alias, vN or version folder
                 format:str="onnx",          # onnx | torchscript
                 name:str=DEFAULT_NAME):     # model name
