@@ -85,6 +85,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'eye_classifier.data._write_cache': ('data.html#_write_cache', 'eye_classifier/data.py'),
                                      'eye_classifier.data._write_manifest': ('data.html#_write_manifest', 'eye_classifier/data.py'),
                                      'eye_classifier.data._zip_root': ('data.html#_zip_root', 'eye_classifier/data.py'),
+                                     'eye_classifier.data._zipfile': ('data.html#_zipfile', 'eye_classifier/data.py'),
                                      'eye_classifier.data.data_version': ('data.html#data_version', 'eye_classifier/data.py'),
                                      'eye_classifier.data.dedupe': ('data.html#dedupe', 'eye_classifier/data.py'),
                                      'eye_classifier.data.detail': ('data.html#detail', 'eye_classifier/data.py'),
