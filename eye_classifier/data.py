@@ -22,9 +22,11 @@ from .core import (CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths,
                                  sha256_bytes, user_errors, atomic_write)
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'STAT_KEYS', 'BALANCE', 'SPLITS', 'PREP_VERSION', 'MANIFEST_COLS', 'RawFile',
-           'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'dhash', 'hamming',
-           'detail', 'read_raw', 'inspect', 'dedupe', 'patient_id', 'group_records', 'undersample', 'oversample',
+__all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'STAT_KEYS', 'SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP', 'SIG_MIN',
+           'SIG_LOOSE', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS', 'PREP_VERSION', 'MANIFEST_COLS', 'RawFile',
+           'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'dhash', 'band',
+           'centres', 'variants', 'similarity', 'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs',
+           'patient_key', 'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample', 'oversample',
            'split_groups', 'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest', 'FundusDataset',
            'eval_tfms', 'train_tfms', 'get_loaders', 'train_reference', 'main']
 
@@ -136,21 +138,47 @@ def image_stats(im:Image.Image, thresh:int=20)->dict:
                 border_fraction=round(float((lum < thresh / 255).mean()), 4))
 
 # %% ../nbs/01_data.ipynb #47288455
+SIG_BASE, SIG_SIDE, SIG_SHIFT, SIG_KEEP = 40, 32, 2, 0.7
+SIG_MIN = 0.97      # similarity of a near-duplicate pair (measured below: recall and false pairs on real images)
+SIG_LOOSE = 0.8     # every two members of a near-duplicate group are at least this similar (no chaining)
+
 def dhash(im:Image.Image, size:int=8)->int:
     "64-bit difference hash: signs of horizontal gradients of a (size+1) x size grayscale thumbnail."
     a = np.asarray(im.convert("L").resize((size + 1, size), Image.LANCZOS), dtype=np.int16)
-    bits = (a[:, 1:] > a[:, :-1]).flatten()
-    return int(np.packbits(bits).view(">u8")[0]) if size == 8 else int("".join("1" if b else "0" for b in bits), 2)
+    return int(np.packbits((a[:, 1:] > a[:, :-1]).flatten()).view(">u8")[0])
 
-def hamming(a:int, b:int)->int: return (a ^ b).bit_count()
+def band(sq:Image.Image)->np.ndarray:
+    "Vessel-scale detail of a cropped fundus: a 40 px grey thumbnail blurred at 1 px minus blurred at 4 px."
+    g = sq.convert("L").resize((SIG_BASE, SIG_BASE), Image.BOX)
+    blur = lambda r: np.asarray(g.filter(ImageFilter.GaussianBlur(r)), dtype=np.float32)
+    return (blur(1) - blur(4)).astype(np.float16)
 
-def detail(im:Image.Image, size:int=48, blur:float=2, keep:float=0.7)->np.ndarray:
-    "Unit vector of the fine detail (thumbnail minus its blur) in the centre of a cropped fundus."
-    g = im.convert("L").resize((size, size), Image.LANCZOS)
-    a = np.asarray(g, dtype=np.float32) - np.asarray(g.filter(ImageFilter.GaussianBlur(blur)), dtype=np.float32)
-    yy, xx = (np.mgrid[:size, :size] + 0.5) / size - 0.5
-    a = a[xx**2 + yy**2 < (keep / 2)**2]; a = a - a.mean()
-    return (a / (np.linalg.norm(a) + 1e-6)).astype(np.float32)
+_yy, _xx = (np.mgrid[:SIG_SIDE, :SIG_SIDE] + 0.5) / SIG_SIDE - 0.5
+_SIG_MASK = _xx**2 + _yy**2 < (SIG_KEEP / 2)**2
+
+def _unit(v:np.ndarray)->np.ndarray:
+    v = v - v.mean(-1, keepdims=True)
+    return (v / (np.linalg.norm(v, axis=-1, keepdims=True) + 1e-6)).astype(np.float32)
+
+def _window(a, dy=0, dx=0):
+    o = (SIG_BASE - SIG_SIDE) // 2
+    return a[..., o+dy:o+dy+SIG_SIDE, o+dx:o+dx+SIG_SIDE][..., _SIG_MASK]
+
+_FLIPS = (lambda a: a, lambda a: a[..., ::-1], lambda a: a[..., ::-1, :], lambda a: a[..., ::-1, ::-1])
+
+def centres(bands:np.ndarray)->np.ndarray:
+    "Unit vectors of the centred window of each band, for each of the 4 mirror images: (n, 4, d)."
+    b = np.asarray(bands, dtype=np.float32)
+    return np.stack([_unit(_window(f(b))) for f in _FLIPS], 1)
+
+def variants(band1:np.ndarray)->np.ndarray:
+    "Unit vectors of every mirror image and shifted window of one band: (4 * 25, d)."
+    b = np.asarray(band1, dtype=np.float32); s = range(-SIG_SHIFT, SIG_SHIFT + 1)
+    return _unit(np.stack([_window(f(b), dy, dx) for f in _FLIPS for dy in s for dx in s]))
+
+def similarity(a:np.ndarray, b:np.ndarray)->float:
+    "Near-duplicate similarity of two bands: the best correlation over mirror images and small shifts."
+    return float(max((variants(a) @ centres(b[None])[0, 0]).max(), (variants(b) @ centres(a[None])[0, 0]).max()))
 
 # %% ../nbs/01_data.ipynb #4c6c1494
 _open_zips = threading.local()
@@ -168,17 +196,25 @@ def read_raw(raw, f:RawFile)->bytes:
         return (Path(raw)/f.path).read_bytes()
     except (OSError, zipfile.BadZipFile, KeyError) as e: raise EyeError(f"{f.path}: unreadable ({e.__class__.__name__}: {e})") from None
 
-def inspect(raw, f:RawFile, image_size:int=224)->dict:
+def _decode_crop(data:bytes, name:str, size:int)->tuple[Image.Image, Image.Image]:
+    "(decoded RGB, cropped square fundus) of image bytes; a JPEG is decoded at a reduced scale >= 2 * `size`."
+    rgb = open_image(data, name, draft=2 * size)
+    return rgb, fundus_crop(rgb)
+
+def model_pixels(data:bytes, name:str="image", size:int=224)->Image.Image:
+    "The `size` x `size` RGB image the model sees for image bytes `data`: what the cache stores and serving feeds."
+    return _decode_crop(data, name, size)[1].resize((size, size), Image.LANCZOS)
+
+def read_record(raw, f:RawFile, image_size:int=224)->dict:
     "Validate and preprocess one raw file: a record with hashes, size, format and pixels, or with a `reason`."
     if f.reason: return dict(path=f.path, reason=f.reason)
     try:
         if not f.path.lower().endswith(IMAGE_EXTS): raise EyeError(f"{f.path}: not an image file type ({Path(f.path).suffix or 'no extension'})")
         data = read_raw(raw, f)
         _, fmt, w, h = probe(data, f.path)
-        rgb = open_image(data, f.path, draft=2 * image_size)
+        rgb, sq = _decode_crop(data, f.path, image_size)
     except EyeError as e: return dict(path=f.path, reason=str(e).removeprefix(f"{f.path}: "))
-    sq = fundus_crop(rgb)
-    return dict(path=f.path, label=f.label, sha256=sha256_bytes(data), dhash=dhash(sq), detail=detail(sq),
+    return dict(path=f.path, label=f.label, sha256=sha256_bytes(data), dhash=dhash(sq), band=band(sq),
                 **{**image_stats(rgb), "width": w, "height": h}, format=fmt.lower(),
                 pixels=np.asarray(sq.resize((image_size, image_size), Image.LANCZOS)))
 
@@ -196,35 +232,73 @@ def dedupe(recs:list[dict])->tuple[list[dict], list[dict], list[dict]]:
             if len(rs) > 1: dups.append(dict(kept=rs[0]["path"], dropped=[r["path"] for r in rs[1:]]))
     return kept, dups, conflicts
 
-# %% ../nbs/01_data.ipynb #ea8e5bd9
-_patient_re = re.compile(r"^(?P<id>.+?)[_\- ](left|right)$", re.I)
+# %% ../nbs/01_data.ipynb #5f5ab448
+def near_pairs(bands:list, min_sim:float=SIG_MIN, k:int=16, block:int=512)->dict:
+    "Pairs `(i, j)` (i < j) of near-duplicate bands with their similarity, for every pair at least `min_sim`."
+    n = len(bands)
+    if n < 2: return {}
+    B = np.asarray(bands, dtype=np.float32); C = centres(B); k = min(k, n - 1)
+    out = {}
+    for s in range(0, n, block):
+        S = np.max(np.stack([C[s:s+block, f] @ C[:, 0].T for f in range(4)]), 0)   # best mirror image, centred
+        S[np.arange(len(S)), np.arange(s, s + len(S))] = -2
+        for r, cand in enumerate(np.argpartition(-S, k - 1, axis=1)[:, :k]):
+            i = s + r; V = variants(B[i])
+            for j, v in zip(cand, (V @ C[cand, 0].T).max(0)):
+                if v >= min_sim:
+                    key = (min(i, int(j)), max(i, int(j))); out[key] = max(out.get(key, -1), round(float(v), 4))
+    return out
 
-def patient_id(path:str)->str|None:
-    "The patient id of a `<id>_left` / `<id>_right` file name, else None."
-    m = _patient_re.match(Path(path).stem)
-    return m["id"].lower() if m else None
+# %% ../nbs/01_data.ipynb #344bfd2f
+PATIENT_RE = r"^(?P<id>.+?)[_\- ](left|right)$"
 
-def group_records(recs:list[dict], max_bits:int=10, min_corr:float=0.8)->tuple[list[str], int]:
-    "A group name per record (patient or near-duplicate cluster) and the number of near-duplicate groups."
-    parent = list(range(len(recs)))
-    def find(i):
-        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
-        return i
-    def union(i, j): parent[find(i)] = find(j)
-    first = {}
+def patient_key(r:dict, patient_re:str=PATIENT_RE)->str|None:
+    "The patient of a record, scoped by its source (`ext:WxH:id`), or None when the name carries no patient id."
+    m = re.match(patient_re, Path(r["path"]).stem, re.I)
+    return f"{Path(r['path']).suffix.lower()}:{r['width']}x{r['height']}:{m['id'].lower()}" if m else None
+
+def _find(parent, i):
+    while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
+    return i
+
+def group_records(recs:list[dict], pairs:dict|None=None, patient_re:str=PATIENT_RE, loose:float=SIG_LOOSE)->list[str]:
+    "A group name per record: a source-scoped patient's eyes together, near-duplicates merged by complete linkage."
+    n = len(recs)
+    pairs = near_pairs([r["band"] for r in recs]) if pairs is None else pairs
+    parent, members, sims = list(range(n)), {i: [i] for i in range(n)}, {}
+    def near(a, b):   # complete linkage: every member of one is near every member of the other
+        return all(sims.setdefault((min(i, j), max(i, j)), pairs.get((min(i, j), max(i, j))) or similarity(recs[i]["band"], recs[j]["band"])) >= loose
+                   for i in members[a] for j in members[b])
+    for (i, j), _ in sorted(pairs.items(), key=lambda kv: -kv[1]):
+        a, b = _find(parent, i), _find(parent, j)
+        if a != b and near(a, b):
+            parent[a] = b; members[b] += members.pop(a)
+    first = {}   # then a patient's eyes join, whatever families they belong to: splitting them would leak
     for i, r in enumerate(recs):
-        if (pid := patient_id(r["path"])) is not None: union(i, first.setdefault(pid, i))
-    h = np.array([r["dhash"] for r in recs], dtype=np.uint64)
-    v = np.stack([r["detail"] for r in recs]) if recs else np.zeros((0, 1), np.float32)
-    near = set()
-    for i in range(len(recs) - 1):
-        cand = np.flatnonzero(np.bitwise_count(h[i+1:] ^ h[i]) <= max_bits) + i + 1
-        for j in cand[v[cand] @ v[i] >= min_corr]:
-            union(i, int(j)); near.update((i, int(j)))
-    roots = [find(i) for i in range(len(recs))]
+        if (pid := patient_key(r, patient_re)) is not None: parent[_find(parent, i)] = _find(parent, first.setdefault(pid, i))
+    roots = [_find(parent, i) for i in range(n)]
     name = {}
-    for i in sorted(range(len(recs)), key=lambda i: recs[i]["sha256"]): name.setdefault(roots[i], recs[i]["sha256"][:12])
-    return [name[r] for r in roots], len({roots[i] for i in near})
+    for i in sorted(range(n), key=lambda i: recs[i]["sha256"]): name.setdefault(roots[i], recs[i]["sha256"][:12])
+    return [name[r] for r in roots]
+
+# %% ../nbs/01_data.ipynb #715efed6
+CONFLICTS = ("exclude", "keep")
+
+def near_conflicts(recs:list[dict], pairs:dict)->list[dict]:
+    "Near-duplicate pairs whose two images carry different labels."
+    return [dict(paths=[recs[i]["path"], recs[j]["path"]], labels=[recs[i]["label"], recs[j]["label"]], similarity=s)
+            for (i, j), s in sorted(pairs.items()) if recs[i]["label"] != recs[j]["label"]]
+
+def subset_pairs(pairs:dict, keep:list[int])->dict:
+    "`pairs` restricted to the records at positions `keep`, re-indexed to their positions in `keep`."
+    pos = {k: n for n, k in enumerate(keep)}
+    return {(pos[i], pos[j]): s for (i, j), s in pairs.items() if i in pos and j in pos}
+
+def audit(splits:list[str], pairs:dict)->dict:
+    "Near-duplicate pairs that straddle two splits, counted per split pair."
+    order = ("train", "val", "test")   # the splits, defined below
+    n = Counter("/".join(sorted((splits[i], splits[j]), key=order.index)) for i, j in pairs if splits[i] != splits[j])
+    return {f"{a}/{b}": n[f"{a}/{b}"] for a, b in [("train", "val"), ("train", "test"), ("val", "test")]}
 
 # %% ../nbs/01_data.ipynb #a1b13fe7
 BALANCE = ("undersample", "oversample", "none")
@@ -269,7 +343,7 @@ def split_groups(labels:list[str], groups:list[str], fracs=(0.7, 0.15, 0.15), se
     return out
 
 # %% ../nbs/01_data.ipynb #8ed0b9ab
-PREP_VERSION = 1  # bump when preprocessing code changes its output
+PREP_VERSION = 2  # bump when preprocessing code changes its output
 
 def data_version(rows:list[dict], params:dict)->str:
     "Short content id of a prepared dataset: kept files (hash, label, split) plus preprocessing parameters."
@@ -284,7 +358,8 @@ class PrepParams:
     seed:int=0              # seeds balancing and splitting
     val:float=0.15          # fraction of each class in validation
     test:float=0.15         # fraction of each class in test
-    near_dup_bits:int=10    # dHash Hamming distance that nominates a near-duplicate pair
+    conflicts:str="exclude" # exclude | keep near-duplicates found under two classes
+    patient_pattern:str=PATIENT_RE # regex with an `id` group, matched against file stems
 
 def _fingerprint(raw:Path, params:PrepParams)->str:
     st = lambda p: (p.stat().st_size, p.stat().st_mtime_ns) if p.exists() else None
@@ -292,22 +367,38 @@ def _fingerprint(raw:Path, params:PrepParams)->str:
     listing = [(p.relative_to(raw.parent).as_posix(), st(p)) for p in files if not p.is_dir()]
     return sha256_bytes(json.dumps(dict(files=listing, params=asdict(params), prep=PREP_VERSION)).encode())
 
-def _inspect_all(raw, files, size, workers):
-    work = lambda f: inspect(raw, f, size)
+def _read_all(raw, files, size, workers):
+    work = lambda f: read_record(raw, f, size)
     with ThreadPoolExecutor(workers or os.cpu_count()) as ex:
         return list(tqdm(ex.map(work, files), total=len(files), desc="inspect", unit="img", leave=False))
 
 # %% ../nbs/01_data.ipynb #57e20da4
-def _assign(kept, p:PrepParams):
+def _largest(rows, p:PrepParams, pairs)->dict:
+    "The largest group: its size, labels, why its members belong together and a few of its paths."
+    g, n = Counter(r["group"] for r in rows).most_common(1)[0]
+    idx = [i for i, r in enumerate(rows) if r["group"] == g]
+    why = {"patient" for i in idx if patient_key(rows[i], p.patient_pattern)} | {"near-duplicates" for i, j in pairs if i in idx and j in idx}
+    return dict(group=g, size=n, labels=dict(Counter(rows[i]["label"] for i in idx)), reason=" + ".join(sorted(why)) or "single image",
+                paths=[rows[i]["path"] for i in idx[:8]])
+
+def _assign(kept, pairs, p:PrepParams):
+    "Balance, group and split the kept records; returns the rows and the grouping summary."
     if p.balance not in BALANCE: raise EyeError(f"--balance must be one of {BALANCE}, not {p.balance!r}")
-    if p.balance == "undersample": kept = undersample(kept, p.seed)
-    groups, n_near = group_records(kept, p.near_dup_bits)
+    if p.balance == "undersample":
+        chosen = {id(r) for r in undersample(kept, p.seed)}
+        keep = [i for i, r in enumerate(kept) if id(r) in chosen]
+        kept, pairs = [kept[i] for i in keep], subset_pairs(pairs, keep)
+    groups = group_records(kept, pairs, p.patient_pattern)
     splits = split_groups([r["label"] for r in kept], groups, (1 - p.val - p.test, p.val, p.test), p.seed)
     rows = [{**r, "group": g, "split": s, "copy": 0} for r, g, s in zip(kept, groups, splits)]
+    sizes = Counter(Counter(groups).values())
+    grouping = dict(n_groups=len(set(groups)), near_duplicate_pairs=len(pairs), group_sizes={str(k): sizes[k] for k in sorted(sizes)},
+                    largest=_largest(rows, p, pairs), audit=audit(splits, pairs))
     if p.balance == "oversample":
         rows = [r for r in rows if r["split"] != "train"] + oversample([r for r in rows if r["split"] == "train"], p.seed)
-    return rows, n_near
+    return rows, grouping
 
+# %% ../nbs/01_data.ipynb #0190449f
 def _write_cache(out:Path, rows, size):
     (out/"cache").mkdir(parents=True, exist_ok=True)
     for s in SPLITS:
@@ -349,12 +440,15 @@ def _counts(found, kept, rows):
     return c
 
 def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:int=0, val:float=0.15, test:float=0.15,
-            near_dup_bits:int=10, workers:int|None=None, force:bool=False, quiet:bool=False)->dict:
+            workers:int|None=None, force:bool=False, quiet:bool=False, conflicts:str="exclude", patient_pattern:str=PATIENT_RE)->dict:
     "Validate, de-duplicate, balance, split, preprocess and version `raw` into `out`; return the report."
     raw, out = Path(raw), Path(out or paths()["processed"])
-    p = PrepParams(image_size, balance, seed, val, test, near_dup_bits)
+    p = PrepParams(image_size, balance, seed, val, test, conflicts, patient_pattern)
     if p.balance not in BALANCE: raise EyeError(f"--balance must be one of {BALANCE}, not {p.balance!r}")
+    if p.conflicts not in CONFLICTS: raise EyeError(f"--conflicts must be one of {CONFLICTS}, not {p.conflicts!r}")
     if not 0 < p.val + p.test < 1: raise EyeError(f"--val + --test must be between 0 and 1, got {p.val + p.test}")
+    try: re.compile(p.patient_pattern).groupindex["id"]
+    except (re.error, KeyError) as e: raise EyeError(f"--patient-pattern must be a regex with an `id` group, not {p.patient_pattern!r} ({e})") from None
     fp = _fingerprint(raw, p)
     if not force and (out/"report.json").exists() and all((out/f"cache/{s}.npy").exists() for s in SPLITS):
         old = load_json(out/"report.json")
@@ -362,19 +456,24 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
             if not quiet: print(f"{out} is up to date (data_version {old['data_version']}): nothing to do")
             return {**old, "skipped": True}
     t0, found = time.time(), list_raw(raw)
-    recs = _inspect_all(raw, found, image_size, workers)
+    recs = _read_all(raw, found, image_size, workers)
     good = [r for r in recs if "reason" not in r]
-    kept, dups, conflicts = dedupe(good)
+    kept, dups, exact = dedupe(good)
+    pairs = near_pairs([r["band"] for r in kept])
+    near = near_conflicts(kept, pairs)
+    if p.conflicts == "exclude":
+        bad = {q for c in near for q in c["paths"]}
+        keep = [i for i, r in enumerate(kept) if r["path"] not in bad]
+        kept, pairs = [kept[i] for i in keep], subset_pairs(pairs, keep)
     if not kept: raise EyeError(f"{raw}: no usable images found (expected <class>/<image> with classes {', '.join(CLASSES)})")
     if missing := sorted(set(CLASSES) - {r["label"] for r in kept}): raise EyeError(f"{raw}: no usable images for class(es) {missing}")
-    rows, n_near = _assign(kept, p)
+    rows, grouping = _assign(kept, pairs, p)
     _write_cache(out, rows, image_size)
     _write_manifest(out, rows)
     report = dict(data_version=data_version(rows, asdict(p)), source=str(raw), params=asdict(p), prep_version=PREP_VERSION,
                   counts=_counts(found, kept, rows), n_found=len(found), n_kept=len(kept),
                   rejected=[dict(path=r["path"], reason=r["reason"]) for r in recs if "reason" in r],
-                  duplicates=dups, label_conflicts=conflicts, near_duplicate_groups=n_near,
-                  n_groups=len({r["group"] for r in rows}), norm=_channel_stats(out),
+                  duplicates=dups, label_conflicts=exact, near_label_conflicts=near, **grouping, norm=_channel_stats(out),
                   seconds=round(time.time() - t0, 2), images_per_s=round(len(found) / max(time.time() - t0, 1e-9), 1),
                   inputs_fingerprint=fp)
     save_json(report, out/"report.json")
@@ -383,12 +482,17 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
 
 # %% ../nbs/01_data.ipynb #51cd62b0
 def summary(report:dict)->str:
-    "A plain-text table of what `prepare` found, kept and split."
+    "A plain-text table of what `prepare` found, kept, grouped and split, with the leakage audit."
     lines = [f"{'class':<22}{'found':>7}{'kept':>7}{'train':>7}{'val':>6}{'test':>6}"]
     for c, n in report["counts"].items():
         lines.append(f"{c:<22}{n['found']:>7}{n['kept']:>7}{n['train']:>7}{n['val']:>6}{n['test']:>6}")
+    big = report["largest"]
     lines.append(f"rejected {len(report['rejected'])}, duplicates {sum(len(d['dropped']) for d in report['duplicates'])}, "
-                 f"label conflicts {len(report['label_conflicts'])}, near-duplicate groups {report['near_duplicate_groups']}")
+                 f"label conflicts {len(report['label_conflicts'])} exact + {len(report['near_label_conflicts'])} near-duplicate "
+                 f"({report['params']['conflicts']}d)")
+    lines.append(f"groups {report['n_groups']}, near-duplicate pairs {report['near_duplicate_pairs']}, "
+                 f"largest group {big['size']} ({big['reason']}: {', '.join(f'{k} {v}' for k, v in big['labels'].items())})")
+    lines.append("audit, near-duplicate pairs across splits: " + ", ".join(f"{k} {v}" for k, v in report["audit"].items()))
     lines.append(f"data_version {report['data_version']}  ({report['images_per_s']} images/s)")
     return "\n".join(lines)
 
@@ -458,7 +562,10 @@ def main(raw:str,                        # dataset folder `RAW/<class>/*.jpg` or
          seed:int=0,                     # seed for balancing and splitting
          val:float=0.15,                 # validation fraction
          test:float=0.15,                # test fraction
+         conflicts:str="exclude",        # exclude | keep near-duplicates found under two classes
+         patient_pattern:str=PATIENT_RE, # regex with an `id` group matched against file stems (`<id>_left`)
          workers:int=None,               # threads (default: all cores)
          force:bool=False):              # rebuild even when up to date
     "Validate, de-duplicate, balance, split, preprocess and version a fundus dataset."
-    with user_errors(): prepare(raw, out, image_size, balance, seed, val, test, workers=workers, force=force)
+    with user_errors(): prepare(raw, out, image_size, balance, seed, val, test, workers=workers, force=force,
+                                conflicts=conflicts, patient_pattern=patient_pattern)
