@@ -23,12 +23,12 @@ from .core import (CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths,
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'STAT_KEYS', 'SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP', 'SIG_MIN',
-           'SIG_LOOSE', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS', 'PREP_VERSION', 'MANIFEST_COLS', 'RawFile',
-           'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'dhash', 'band',
-           'centres', 'variants', 'similarity', 'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs',
-           'patient_key', 'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample', 'oversample',
-           'split_groups', 'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest', 'FundusDataset',
-           'eval_tfms', 'train_tfms', 'get_loaders', 'train_reference', 'main']
+           'SIG_LOOSE', 'SIG_ZOOMS', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS', 'PREP_VERSION', 'MANIFEST_COLS',
+           'RawFile', 'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'dhash',
+           'band', 'centres', 'variants', 'similarity', 'read_raw', 'model_pixels', 'read_record', 'dedupe',
+           'near_pairs', 'patient_key', 'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample',
+           'oversample', 'split_groups', 'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest',
+           'FundusDataset', 'eval_tfms', 'train_tfms', 'get_loaders', 'train_reference', 'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -139,7 +139,7 @@ def image_stats(im:Image.Image, thresh:int=20)->dict:
 
 # %% ../nbs/01_data.ipynb #47288455
 SIG_BASE, SIG_SIDE, SIG_SHIFT, SIG_KEEP = 40, 32, 2, 0.7
-SIG_MIN = 0.97      # similarity of a near-duplicate pair (measured below: recall and false pairs on real images)
+SIG_MIN = 0.975     # similarity of a near-duplicate pair (measured below: recall and false pairs on real images)
 SIG_LOOSE = 0.8     # every two members of a near-duplicate group are at least this similar (no chaining)
 
 def dhash(im:Image.Image, size:int=8)->int:
@@ -147,11 +147,17 @@ def dhash(im:Image.Image, size:int=8)->int:
     a = np.asarray(im.convert("L").resize((size + 1, size), Image.LANCZOS), dtype=np.int16)
     return int(np.packbits((a[:, 1:] > a[:, :-1]).flatten()).view(">u8")[0])
 
+SIG_ZOOMS = (36, 40, 44)   # thumbnail sides: the fundus at 90%, 100% and 110%, for crops that re-frame it
+
 def band(sq:Image.Image)->np.ndarray:
-    "Vessel-scale detail of a cropped fundus: a 40 px grey thumbnail blurred at 1 px minus blurred at 4 px."
-    g = sq.convert("L").resize((SIG_BASE, SIG_BASE), Image.BOX)
-    blur = lambda r: np.asarray(g.filter(ImageFilter.GaussianBlur(r)), dtype=np.float32)
-    return (blur(1) - blur(4)).astype(np.float16)
+    "Vessel-scale detail of a cropped fundus at three zooms: thumbnails blurred at 1 px minus at 4 px, (3, 40, 40)."
+    out = []
+    for side in SIG_ZOOMS:
+        g = sq.convert("L").resize((side, side), Image.BOX)
+        blur = lambda r: np.asarray(g.filter(ImageFilter.GaussianBlur(r * side / SIG_BASE)), dtype=np.float32)
+        a, o = blur(1) - blur(4), (side - SIG_BASE) // 2
+        out.append(np.pad(a, -o, mode="edge") if o < 0 else a[o:o+SIG_BASE, o:o+SIG_BASE])
+    return np.stack(out).astype(np.float16)
 
 _yy, _xx = (np.mgrid[:SIG_SIDE, :SIG_SIDE] + 0.5) / SIG_SIDE - 0.5
 _SIG_MASK = _xx**2 + _yy**2 < (SIG_KEEP / 2)**2
@@ -167,17 +173,17 @@ def _window(a, dy=0, dx=0):
 _FLIPS = (lambda a: a, lambda a: a[..., ::-1], lambda a: a[..., ::-1, :], lambda a: a[..., ::-1, ::-1])
 
 def centres(bands:np.ndarray)->np.ndarray:
-    "Unit vectors of the centred window of each band, for each of the 4 mirror images: (n, 4, d)."
-    b = np.asarray(bands, dtype=np.float32)
+    "Unit vectors of the centred window of each band (at 100%), for each of the 4 mirror images: (n, 4, d)."
+    b = np.asarray(bands, dtype=np.float32)[:, SIG_ZOOMS.index(SIG_BASE)]
     return np.stack([_unit(_window(f(b))) for f in _FLIPS], 1)
 
 def variants(band1:np.ndarray)->np.ndarray:
-    "Unit vectors of every mirror image and shifted window of one band: (4 * 25, d)."
+    "Unit vectors of every zoom, mirror image and shifted window of one band: (3 * 4 * 25, d)."
     b = np.asarray(band1, dtype=np.float32); s = range(-SIG_SHIFT, SIG_SHIFT + 1)
-    return _unit(np.stack([_window(f(b), dy, dx) for f in _FLIPS for dy in s for dx in s]))
+    return _unit(np.stack([_window(f(z), dy, dx) for z in b for f in _FLIPS for dy in s for dx in s]))
 
 def similarity(a:np.ndarray, b:np.ndarray)->float:
-    "Near-duplicate similarity of two bands: the best correlation over mirror images and small shifts."
+    "Near-duplicate similarity of two bands: the best correlation over zooms, mirror images and small shifts."
     return float(max((variants(a) @ centres(b[None])[0, 0]).max(), (variants(b) @ centres(a[None])[0, 0]).max()))
 
 # %% ../nbs/01_data.ipynb #4c6c1494
