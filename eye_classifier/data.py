@@ -453,8 +453,9 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
     if p.balance not in BALANCE: raise EyeError(f"--balance must be one of {BALANCE}, not {p.balance!r}")
     if p.conflicts not in CONFLICTS: raise EyeError(f"--conflicts must be one of {CONFLICTS}, not {p.conflicts!r}")
     if not 0 < p.val + p.test < 1: raise EyeError(f"--val + --test must be between 0 and 1, got {p.val + p.test}")
-    try: re.compile(p.patient_pattern).groupindex["id"]
-    except (re.error, KeyError) as e: raise EyeError(f"--patient-pattern must be a regex with an `id` group, not {p.patient_pattern!r} ({e})") from None
+    try: named = re.compile(p.patient_pattern).groupindex
+    except re.error as e: raise EyeError(f"--patient-pattern {p.patient_pattern!r} is not a valid regex ({e})") from None
+    if "id" not in named: raise EyeError(f"--patient-pattern needs an `id` group, like {PATIENT_RE!r}; got {p.patient_pattern!r}")
     fp = _fingerprint(raw, p)
     if not force and (out/"report.json").exists() and all((out/f"cache/{s}.npy").exists() for s in SPLITS):
         old = load_json(out/"report.json")
