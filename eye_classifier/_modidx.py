@@ -240,6 +240,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                          'eye_classifier.registry.versions': ('registry.html#versions', 'eye_classifier/registry.py')},
             'eye_classifier.synth': { 'eye_classifier.synth.FundusParams': ('synth.html#fundusparams', 'eye_classifier/synth.py'),
                                       'eye_classifier.synth._branch': ('synth.html#_branch', 'eye_classifier/synth.py'),
+                                      'eye_classifier.synth._camera': ('synth.html#_camera', 'eye_classifier/synth.py'),
                                       'eye_classifier.synth._retina': ('synth.html#_retina', 'eye_classifier/synth.py'),
                                       'eye_classifier.synth._soft_disc': ('synth.html#_soft_disc', 'eye_classifier/synth.py'),
                                       'eye_classifier.synth._tint': ('synth.html#_tint', 'eye_classifier/synth.py'),
