@@ -14,15 +14,14 @@ import torch
 from fastcore.script import call_parse
 from safetensors.torch import load_file, save_file
 
-from .core import EyeError, load_json, paths, save_json, save_yaml, sha256_file, user_errors
-from .evaluate import evaluate_run
-from .model import build_model
-from .train import load_checkpoint
+from .core import EyeError, atomic_write, load_json, paths, save_json, save_yaml, sha256_file, user_errors
+from .evaluate import evaluate_external, evaluate_model, evaluate_run
+from .model import build_model, load_checkpoint
 
 # %% auto #0
 __all__ = ['DEFAULT_NAME', 'CHECKSUMS', 'model_dir', 'versions', 'aliases', 'git_info', 'package_versions', 'model_card', 'seal',
            'register', 'ModelVersion', 'resolve', 'verify', 'load_version', 'promote', 'rollback', 'register_main',
-           'list_versions', 'models_main']
+           'list_versions', 'models_main', 'store_external', 'validate_external', 'evaluate_main']
 
 # %% ../nbs/06_registry.ipynb #323318e2
 DEFAULT_NAME = "eye_classifier"
@@ -56,6 +55,20 @@ def package_versions(names=("eye_classifier", "torch", "torchvision", "numpy", "
     return {n: v(n) for n in names}
 
 # %% ../nbs/06_registry.ipynb #bf0a901b
+def _ci(ci): return f"({ci[0]:.3f}–{ci[1]:.3f})"
+
+def _external_card(ext:dict)->str:
+    if not ext: return ""
+    out = ["\n## External validation",
+           "Images from another source, scored after registration (`eye-evaluate VERSION --external DIR`), 95% bootstrap intervals."]
+    for key, e in ext.items():
+        ood = "not checked (no training reference)" if e["ood_flagged"] is None else f"{e['ood_flagged']} of {e['n']}"
+        out += [f"\n### {key}: {e['n']} images ({', '.join(e['classes'])})", f"- Source `{e['source']}`, scored {e['scored']}",
+                f"- Accuracy {e['accuracy']:.3f} {_ci(e['accuracy_ci'])}, balanced accuracy {e['balanced_accuracy']:.3f} {_ci(e['balanced_accuracy_ci'])}",
+                *[f"- {c} recall {v['recall']:.3f} {_ci(v['recall_ci'])}, {v['support']} images" for c, v in e["per_class"].items()],
+                f"- Flagged out-of-distribution by the input checks: {ood}"]
+    return "\n".join(out) + "\n"
+
 def model_card(info:dict, metrics:dict)->str:
     "MODEL_CARD.md text for a version described by `info` (model.json) and its test `metrics`."
     pc = metrics["per_class"]; ci = metrics.get("per_class_f1_ci", {})
@@ -94,7 +107,7 @@ to explore an end-to-end MLOps pipeline. Not for clinical decisions; every outpu
 ## Calibration
 Expected calibration error (15 bins) {metrics['ece_before']:.3f} before and {metrics['ece_after']:.3f} after
 temperature scaling (T fitted on the validation split).
-
+{_external_card(metrics.get('external', {}))}
 ## Limitations
 - Source shortcuts: image metadata alone predicts the label with accuracy {sc.get('metadata_accuracy')} (chance {sc.get('chance')}).
   {sc.get('message', '')}. Real datasets mix cameras and clinics per class; the model may partly learn the source.
@@ -115,23 +128,20 @@ def _write_version(d:Path, state:dict, info:dict, metrics:dict, config:dict, fig
         (d/"figures").mkdir()
         for f in figures.glob("*.png"): shutil.copy(f, d/"figures"/f.name)
 
-def seal(d:Path, files=None):
-    "Record the SHA-256 of every file in `d` (or add `files`) in checksums.json; make them read-only."
+def seal(d:Path, files=None, update:tuple=()):
+    "Record the SHA-256 of every file in `d` (or of `files`) in checksums.json; make them read-only. Only the files named in `update` may change."
     sums = load_json(d/CHECKSUMS) if (d/CHECKSUMS).exists() else {}
     for f in sorted(files or (p for p in d.rglob("*") if p.is_file() and p.name != CHECKSUMS)):
         rel = Path(f).relative_to(d).as_posix()
-        if rel in sums and sums[rel] != sha256_file(f): raise EyeError(f"{f}: versions are immutable; this file already exists with other contents")
+        if rel in sums and rel not in update and sums[rel] != sha256_file(f): raise EyeError(f"{f}: versions are immutable; this file already exists with other contents")
         sums[rel] = sha256_file(f); os.chmod(f, 0o444)
     save_json(dict(sorted(sums.items())), d/CHECKSUMS)
 
 # %% ../nbs/06_registry.ipynb #eccbc501
-def register(run, name:str=DEFAULT_NAME, root=None, metrics:dict|None=None)->Path:
-    "Register the best model of training run `run` as the next version of `name`; return its folder."
+def register(run, metrics:dict, name:str=DEFAULT_NAME, root=None, figures=None)->Path:
+    "Register the best model of training run `run`, with its test `metrics`, as the next version of `name`; return its folder."
     run = Path(run); ck = load_checkpoint(run/"checkpoints/best.pt"); meta = ck["meta"]
-    figs = paths()["reports"]/"figures"/run.name
-    if metrics is None:
-        fresh = (figs/"metrics.json").exists() and (figs/"metrics.json").stat().st_mtime > (run/"checkpoints/best.pt").stat().st_mtime
-        metrics = load_json(figs/"metrics.json") if fresh else evaluate_run(run, out=figs)
+    figs = Path(figures) if figures else paths()["reports"]/"figures"/run.name
     mdir = model_dir(name, root); mdir.mkdir(parents=True, exist_ok=True)
     vs = versions(name, root); v = f"v{int(vs[-1][1:]) + 1 if vs else 1}"
     data = Path(ck["config"]["data"])
@@ -194,11 +204,20 @@ def load_version(ref:str="production", name:str=DEFAULT_NAME, root=None, with_mo
     return mv
 
 # %% ../nbs/06_registry.ipynb #495f945a
-def promote(ref:str, alias:str="production", name:str=DEFAULT_NAME, root=None, force:bool=False)->dict:
+def _external_floor(cand:ModelVersion, floor:float):
+    ext = cand.metrics.get("external", {})
+    if not ext: raise EyeError(f"{cand.version} has no external validation to check against the floor {floor}; "
+                               f"run `eye-evaluate {cand.version} --external DIR` first")
+    if low := {k: round(e["balanced_accuracy"], 4) for k, e in ext.items() if e["balanced_accuracy"] < floor}:
+        raise EyeError(f"{cand.version} external balanced accuracy {low} is below the floor {floor}; not promoted")
+
+def promote(ref:str, alias:str="production", name:str=DEFAULT_NAME, root=None, force:bool=False,
+            min_external_balanced_accuracy:float|None=None)->dict:
     "Point `alias` at version `ref` after the promotion gate; return the alias file."
     if alias not in ("production", "staging"): raise EyeError(f"alias must be production or staging, not {alias!r}")
     cand = load_version(ref, name, root, with_model=False); al = aliases(name, root)
     cur = al.get(alias)
+    if min_external_balanced_accuracy is not None and not force: _external_floor(cand, min_external_balanced_accuracy)
     if alias == "production" and cur and cur != cand.version:
         prod = load_version(cur, name, root, with_model=False)
         if prod.info["data_version"] != cand.info["data_version"] and not force:
@@ -227,9 +246,13 @@ def rollback(name:str=DEFAULT_NAME, root=None)->dict:
 @call_parse
 def register_main(run:str,            # training run folder
                   name:str=DEFAULT_NAME): # model name
-    "Evaluate (if needed) and register a training run as the next model version."
+    "Evaluate (unless a current evaluation exists) and register a training run as the next model version."
     with user_errors():
-        d = register(run, name); m = load_json(d/"metrics.json")
+        run, best = Path(run), Path(run)/"checkpoints/best.pt"
+        figs = paths()["reports"]/"figures"/run.name
+        fresh = best.exists() and (figs/"metrics.json").exists() and (figs/"metrics.json").stat().st_mtime > best.stat().st_mtime
+        d = register(run, load_json(figs/"metrics.json") if fresh else evaluate_run(run, out=figs), name)
+        m = load_json(d/"metrics.json")
         print(f"registered {name} {d.name} (data_version {load_json(d/'model.json')['data_version']}): test macro-F1 "
               f"{m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, accuracy {m['accuracy']:.3f}")
 
@@ -247,7 +270,8 @@ def list_versions(name:str=DEFAULT_NAME, root=None)->str:
 def models_main(cmd:str,              # list | show | promote | rollback
                 ref:str=None,         # version or alias (show, promote)
                 alias:str="production", # alias to move (promote)
-                force:bool=False,     # promote across data versions or to a worse model
+                force:bool=False,     # promote across data versions or to a worse model, skipping every gate
+                min_external_balanced_accuracy:float=None, # promote: refuse a version below this external balanced accuracy
                 name:str=DEFAULT_NAME): # model name
     "Manage registered models: list, show, promote, rollback."
     with user_errors():
@@ -255,6 +279,53 @@ def models_main(cmd:str,              # list | show | promote | rollback
         elif cmd == "show": print((resolve(ref or "production", name)/"MODEL_CARD.md").read_text())
         elif cmd == "promote":
             if not ref: raise EyeError("promote needs a version, e.g. `eye-models promote v3`")
-            print(f"{alias} -> {promote(ref, alias, name, force=force)[alias]}")
+            print(f"{alias} -> {promote(ref, alias, name, force=force, min_external_balanced_accuracy=min_external_balanced_accuracy)[alias]}")
         elif cmd == "rollback": print(f"production -> {rollback(name)['production']}")
         else: raise EyeError(f"unknown command {cmd!r}: use list, show, promote or rollback")
+
+# %% ../nbs/06_registry.ipynb #aa7900be
+def store_external(d:Path, key:str, result:dict)->dict:
+    "Add `result` as `external[key]` to version folder `d`'s metrics.json and model card, and re-seal both; return the metrics."
+    d = Path(d); verify(d)
+    metrics = load_json(d/"metrics.json")
+    metrics["external"] = {**metrics.get("external", {}), key: result}
+    save_json(metrics, d/"metrics.json"); atomic_write(d/"MODEL_CARD.md", model_card(load_json(d/"model.json"), metrics))
+    seal(d, [d/"metrics.json", d/"MODEL_CARD.md"], update=("metrics.json", "MODEL_CARD.md"))
+    return metrics
+
+def validate_external(ref:str, folder, name:str=DEFAULT_NAME, root=None, n_boot:int=1000, device="auto")->dict:
+    "Score version `ref` on an external `<class>/` folder and store the result with the version; return it."
+    mv = load_version(ref, name, root)
+    refp = mv.path/"reference.json"
+    res = evaluate_external(mv.model, mv.meta, folder, load_json(refp) if refp.exists() else None, device, n_boot)
+    res["scored"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    store_external(mv.path, Path(folder).resolve().name, res)
+    return res
+
+# %% ../nbs/06_registry.ipynb #9b0dc097
+@call_parse
+def evaluate_main(target:str,          # run folder, or registered model: alias, vN or version folder
+                  split:str="test",    # split to score: val | test
+                  data:str=None,       # prepared dataset (default: the one the model was trained on)
+                  out:str=None,        # figures folder (default: reports/figures/<name>)
+                  external:str=None,   # folder of <class>/ images from elsewhere: validate the registered model on it and store the result
+                  name:str=DEFAULT_NAME): # model name
+    "Evaluate a run or a registered model (metrics with CIs, calibration, figures), or validate a version on external images."
+    with user_errors():
+        is_run = (Path(target)/"checkpoints/best.pt").exists()
+        if external:
+            if is_run: raise EyeError(f"{target}: --external validates a registered model; register the run first (`eye-register {target}`)")
+            e = validate_external(target, external, name)
+            rec = ", ".join(f"{c} {v['recall']:.3f} {_ci(v['recall_ci'])}" for c, v in e["per_class"].items())
+            print(f"external {Path(external).resolve().name} ({e['n']} images): accuracy {e['accuracy']:.3f} {_ci(e['accuracy_ci'])}, "
+                  f"balanced accuracy {e['balanced_accuracy']:.3f} {_ci(e['balanced_accuracy_ci'])}; recall {rec}; "
+                  f"flagged out-of-distribution: {e['ood_flagged']}; stored in {resolve(target, name)/'metrics.json'}")
+            return
+        if is_run: m = evaluate_run(target, split, data, out)
+        else:
+            v = load_version(target, name)
+            m = evaluate_model(v.model, v.meta, data or paths()["processed"], split, out or paths()["reports"]/"figures"/v.name)
+        print(f"{split}: accuracy {m['accuracy']:.3f} {tuple(round(x, 3) for x in m['accuracy_ci'])}, "
+              f"macro-F1 {m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, "
+              f"ECE {m['ece_before']:.3f} -> {m['ece_after']:.3f} (T={m['temperature']:.2f})")
+        if m["shortcut"]["warning"]: print(f"warning: {m['shortcut']['message']} ({m['shortcut']['metadata_accuracy']:.2f} vs chance {m['shortcut']['chance']:.2f})")
