@@ -10,7 +10,6 @@ from pathlib import Path
 import torch
 
 import eye_classifier
-from .core import load_json
 from .data import prepare
 from .synth import make_synth
 from .train import TrainConfig, fit
