@@ -33,6 +33,9 @@ def test_upload_shows_label_and_version(browser, server, project):
     page.get_by_text("Research demo, not a diagnostic device").first.wait_for()
     img = project["images"]["diabetic_retinopathy"][0]
     page.locator("#upload input[type=file]").set_input_files(str(img))
+    shown = page.locator("#photo img")
+    shown.wait_for(timeout=30_000)   # the photograph appears as soon as it is chosen, before classifying
+    assert shown.evaluate("i => i.complete && i.naturalWidth") > 0
     page.locator("#classify").click()
     note = page.locator("#note")
     note.get_by_text("Predicted").wait_for(timeout=60_000)
@@ -42,6 +45,7 @@ def test_upload_shows_label_and_version(browser, server, project):
     probs = page.locator("#probs").inner_text()
     assert any(c in probs for c in CLASSES)
     assert version in page.locator("#model-info").inner_text()
+    assert page.locator("#gradcam img").evaluate("i => i.naturalWidth") > 0 and page.locator("#photo img").count() == 1
     out = Path(os.environ.get("EYE_ARTIFACTS", "reports/screenshots")); out.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(out/"app.png"), full_page=True)
     assert (out/"app.png").stat().st_size > 10_000

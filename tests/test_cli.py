@@ -77,3 +77,23 @@ def test_bench_quick(tmp_path):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     rep = json.loads((tmp_path/"benchmarks.json").read_text())
     assert {"machine", "targets"} <= set(rep) and (tmp_path/"benchmarks.md").read_text().startswith("# Benchmarks")
+
+
+def test_predict_folder_to_csv(project, tmp_path):
+    "`eye-predict DIR --out preds.csv`: one row per file, a broken file's row carries its error, nothing crashes."
+    import csv
+    env = {**os.environ, "EYE_HOME": str(project["root"])}
+    d = tmp_path/"in"; (d/"more").mkdir(parents=True)
+    good = [f for fs in project["images"].values() for f in fs[:2]]
+    for i, f in enumerate(good): ((d/"more") if i % 2 else d).joinpath(f.name).write_bytes(f.read_bytes())
+    (d/"broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    r = run("eye-predict", d, "--out", tmp_path/"preds.csv", "--batch-size", 3, env=env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    rows = list(csv.DictReader(open(tmp_path/"preds.csv")))
+    assert len(rows) == len(good) + 1
+    errors = {Path(row["file"]).name: row["error"] for row in rows if row["error"]}
+    assert list(errors) == ["broken.png"] and "broken.png" in errors["broken.png"]
+    ok = [row for row in rows if not row["error"]]
+    assert {row["version"] for row in ok} == {project["summary"]["production"]}
+    assert all(abs(sum(float(row[c]) for c in ("cataract", "diabetic_retinopathy", "glaucoma", "normal")) - 1) < 1e-4 for row in ok)
+    assert f"{len(good) + 1} rows (1 errors)" in r.stdout
