@@ -20,6 +20,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'eye_classifier.app._key_ok': ('app.html#_key_ok', 'eye_classifier/app.py'),
                                     'eye_classifier.app._read_limited': ('app.html#_read_limited', 'eye_classifier/app.py'),
                                     'eye_classifier.app.batch_ui': ('app.html#batch_ui', 'eye_classifier/app.py'),
+                                    'eye_classifier.app.bench_serving': ('app.html#bench_serving', 'eye_classifier/app.py'),
                                     'eye_classifier.app.check_upload': ('app.html#check_upload', 'eye_classifier/app.py'),
                                     'eye_classifier.app.create_api': ('app.html#create_api', 'eye_classifier/app.py'),
                                     'eye_classifier.app.create_app': ('app.html#create_app', 'eye_classifier/app.py'),

@@ -25,7 +25,8 @@ from .synth import make_synth
 # %% auto #0
 __all__ = ['MAX_BYTES', 'LOW_CONFIDENCE', 'DISCLAIMER', 'NO_MODEL', 'STATUS', 'ROUTES', 'BODY_SLACK', 'access_log', 'Metrics',
            'Service', 'check_upload', 'predict_many', 'predict_bytes', 'status_of', 'Gate', 'create_api', 'examples',
-           'model_markdown', 'photo', 'predict_ui', 'batch_ui', 'create_demo', 'create_app', 'serve_main']
+           'model_markdown', 'photo', 'predict_ui', 'batch_ui', 'create_demo', 'create_app', 'serve_main',
+           'bench_serving']
 
 # %% ../nbs/10_app.ipynb #02037bf9
 MAX_BYTES = 20 * 2**20
@@ -337,3 +338,21 @@ def serve_main(host:str="127.0.0.1",     # interface to listen on
         print(f"serving {svc.predictor or 'no model yet (run `make run`)'} at http://{host}:{port}  (API docs: /docs, "
               f"metrics: /metrics, API key {key})", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+# %% ../nbs/10_app.ipynb #4897dced
+def bench_serving(url:str, payloads:list, n:int=318, concurrency:int=16, api_key:str|None=None, warmup:int=16)->dict:
+    "Requests/s, p50 and p95 latency (ms) and errors of `n` posts of `payloads` (`(name, bytes)`) at `concurrency`."
+    import httpx
+    from concurrent.futures import ThreadPoolExecutor
+    headers = {"X-API-Key": api_key} if api_key else {}
+    with httpx.Client(base_url=url, timeout=120, headers=headers, limits=httpx.Limits(max_connections=concurrency)) as client:
+        def one(i):
+            name, data = payloads[i % len(payloads)]; t0 = time.perf_counter()
+            r = client.post("/v1/predict", files={"file": (name, data, "image/jpeg")})
+            return r.status_code, (time.perf_counter() - t0) * 1000
+        with ThreadPoolExecutor(concurrency) as ex:
+            list(ex.map(one, range(warmup)))
+            t0 = time.perf_counter(); res = list(ex.map(one, range(n))); wall = time.perf_counter() - t0
+    ms = sorted(m for _, m in res)
+    return dict(requests=n, concurrency=concurrency, errors=sum(c != 200 for c, _ in res), req_per_s=round(n / wall, 1),
+                p50_ms=round(ms[len(ms) // 2], 1), p95_ms=round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1))
