@@ -4,10 +4,11 @@
 
 # %% ../nbs/10_app.ipynb #e60f61ee
 from __future__ import annotations
-import csv, hmac, json, logging, os, sys, tempfile, threading, time
+import csv, hmac, json, logging, os, queue, sys, tempfile, threading, time
 from pathlib import Path
 
 import gradio as gr
+import torch
 import uvicorn
 from fastapi import FastAPI, File, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -52,11 +53,13 @@ class Metrics:
 
 class Service:
     "What the app and the API share: the served model (followed through its alias), its training reference, the log and the metrics."
-    def __init__(self, ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, backend:str="auto", reload_s:float=2.0):
-        self.ref, self.name, self.root, self.backend = ref, name, root, backend
-        self.started, self.log, self.metrics = time.time(), PredictionLog(db), Metrics()
+    def __init__(self, ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, backend:str="auto", reload_s:float=2.0,
+                 threads:int=1):
+        self.ref, self.name, self.root, self.backend, self.threads = ref, name, root, backend, threads
+        self.started, self.log, self.metrics, self._logq = time.time(), PredictionLog(db), Metrics(), queue.Queue()
         self.current, self.error, self._lock, self._stop = (None, None), None, threading.Lock(), threading.Event()
         self.refresh()
+        threading.Thread(target=self._write_log, daemon=True, name="eye-log").start()
         if reload_s and ref in ("production", "staging"):
             threading.Thread(target=self._follow, args=(reload_s,), daemon=True, name="eye-follow").start()
 
@@ -66,7 +69,7 @@ class Service:
             try:
                 d = resolve(self.ref, self.name, self.root)
                 if self.predictor and d.resolve() == self.predictor.mv.path.resolve(): return False
-                p = Predictor.load(str(d), self.backend, self.name, self.root)
+                p = Predictor.load(str(d), self.backend, self.name, self.root, self.threads)
             except EyeError as e: self.error = str(e); return False
             refp = p.mv.path/"reference.json"
             self.current, self.error = (p, load_json(refp) if refp.exists() else None), None
@@ -77,6 +80,17 @@ class Service:
         while not self._stop.wait(every):
             try: self.refresh()
             except Exception as e: self.error = f"reload failed: {type(e).__name__}: {e}"   # keep serving the old version
+
+    def _write_log(self):
+        while True:
+            row = self._logq.get()
+            try: self.log.log(*row)
+            except Exception as e: self.error = f"prediction log: {type(e).__name__}: {e}"   # a full disk must not stop serving
+            finally: self._logq.task_done()
+
+    def flush(self):
+        "Wait until every prediction made so far is in the prediction log."
+        self._logq.join()
 
     def close(self): self._stop.set()
 
@@ -106,7 +120,7 @@ def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api")-
     latency = (time.perf_counter() - t0) * 1000 / max(len(ims), 1)
     for (i, im), r in zip(ims.items(), res):
         stats = image_stats(im); ood = ood_reasons(stats, ref) if ref else []
-        self.log.log(pred.version, sha256_bytes(items[i][0]), stats, r["probs"], latency, source)
+        self._logq.put((pred.version, sha256_bytes(items[i][0]), stats, r["probs"], latency, source))   # written off the request path
         self.metrics.predictions.labels(r["label"], pred.version).inc()
         if ood: self.metrics.ood.labels(pred.version).inc()
         out[i] = dict(r, latency_ms=round(latency, 1), low_confidence=r["confidence"] < LOW_CONFIDENCE, out_of_distribution=ood)
@@ -330,6 +344,7 @@ def serve_main(host:str="127.0.0.1",     # interface to listen on
                name:str=DEFAULT_NAME):   # model name
     "Serve the Gradio demo at /, the REST API at /v1 and /health, and Prometheus metrics at /metrics."
     with user_errors():
+        torch.set_num_threads(1)   # requests run in parallel threads; one image's preprocessing gains nothing from more
         app = create_app(model, name, backend=backend, concurrency=concurrency, reload_s=reload_s)
         svc = app.state.service
         log = logging.getLogger("eye_classifier.access")

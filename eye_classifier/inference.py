@@ -66,7 +66,7 @@ def export(ref:str="production", fmt:str="onnx", name:str=DEFAULT_NAME, root=Non
     return dest
 
 # %% ../nbs/07_inference.ipynb #402339ff
-def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1.0):
+def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1.0, threads:int=0):
     if kind == "torch":
         net = Calibrated(model, temperature).eval()
         def run(x):
@@ -78,6 +78,9 @@ def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1
     elif kind == "onnx":
         import onnxruntime as ort
         so = ort.SessionOptions(); so.log_severity_level = 3
+        if threads:   # a server runs many small requests at once: one thread each, and no spinning between them
+            so.intra_op_num_threads = so.inter_op_num_threads = threads
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         def run(x): return sess.run(None, {"image": np.ascontiguousarray(x.numpy(), dtype=np.float32)})[0]
     else: raise EyeError(f"unknown backend {kind!r}: use torch, torchscript or onnx")
@@ -86,20 +89,20 @@ def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1
 # %% ../nbs/07_inference.ipynb #06003c23
 class Predictor:
     "Calibrated predictions from a registered model version, with the version's own preprocessing."
-    def __init__(self, mv:ModelVersion, backend:str="auto"):
+    def __init__(self, mv:ModelVersion, backend:str="auto", threads:int=0):
         self.mv, self.classes = mv, list(mv.info["classes"])
         if backend == "auto": backend = "onnx" if (mv.path/EXPORTS["onnx"]).exists() else "torch"
         if backend in EXPORTS and not (mv.path/EXPORTS[backend]).exists():
             raise EyeError(f"{mv.path}: no {backend} export; run `eye-export {mv.version} --format {backend}`")
         self.backend = backend
-        self._run = _backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"])
+        self._run = _backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"], threads)
         p = mv.info["preprocessing"]; self.prep_size = p["prep_size"]
         self.tfms = eval_tfms(p["image_size"], p["mean"], p["std"])
 
     @classmethod
-    def load(cls, ref:str="production", backend:str="auto", name:str=DEFAULT_NAME, root=None):
+    def load(cls, ref:str="production", backend:str="auto", name:str=DEFAULT_NAME, root=None, threads:int=0):
         "Load and verify a model version (alias, `vN` or folder) with a backend: auto | torch | onnx | torchscript."
-        return cls(load_version(ref, name, root), backend)
+        return cls(load_version(ref, name, root), backend, threads)
 
     @property
     def version(self)->str: return self.mv.version
