@@ -47,6 +47,19 @@ def test_models_list_and_show(project):
     assert r.returncode == 0 and f"staging -> {prod}" in r.stdout, r.stderr
 
 
+def _logged(db, n, timeout=60):
+    "Wait until the server's prediction log holds `n` rows: it is written off the request path, a moment later."
+    import sqlite3, time
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        try:
+            with sqlite3.connect(db) as c:
+                if c.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] >= n: return
+        except sqlite3.OperationalError: pass
+        time.sleep(0.2)
+    raise AssertionError(f"{db}: fewer than {n} rows after {timeout} s")
+
+
 def _post_all(server, images, tf):
     for f in images:
         im = tf(Image.open(f).convert("RGB"))
@@ -60,12 +73,12 @@ def test_monitor_flags_shifted_inputs(server, project, tmp_path):
     db = project["root"]/"reports/predictions.db"
     imgs = [f for fs in project["images"].values() for f in fs]
     db.unlink(missing_ok=True)
-    _post_all(server, imgs, lambda im: im)
+    _post_all(server, imgs, lambda im: im); _logged(db, len(imgs))
     same = run("eye-monitor", "--db", db, "--out", tmp_path/"same", env=env)
     assert same.returncode == 0, same.stdout + same.stderr
     db.unlink()
     _post_all(server, imgs[::2], lambda im: ImageEnhance.Brightness(im).enhance(0.4))
-    _post_all(server, imgs[1::2], lambda im: im.convert("L").convert("RGB"))
+    _post_all(server, imgs[1::2], lambda im: im.convert("L").convert("RGB")); _logged(db, len(imgs))
     shifted = run("eye-monitor", "--db", db, "--out", tmp_path/"shift", env=env)
     assert shifted.returncode == 1 and "DRIFT" in shifted.stdout, shifted.stdout + shifted.stderr
     assert (tmp_path/"shift/drift.json").exists() and (tmp_path/"shift/drift.png").exists()
