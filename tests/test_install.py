@@ -40,9 +40,9 @@ def test_lower_bounds_cover_the_apis_used():
         assert lo and tuple(map(int, lo.group(1).split(".")[:2])) >= need, f"{api} needs {dist}>={'.'.join(map(str, need))}: {DEPS[dist]}"
 
 
-def locked()->dict:
-    "requirements.lock as {name: (version, number of hashes)}."
-    text = (ROOT/"requirements.lock").read_text().replace("\\\n", " ")
+def locked(path=ROOT/"requirements.lock")->dict:
+    "A lock file as {name: (version, number of hashes)}."
+    text = Path(path).read_text().replace("\\\n", " ")
     pins = re.finditer(r"^([A-Za-z0-9_.\-]+)==(\S+)(.*)$", text, re.M)
     return {canon(m[1]): (m[2], m[3].count("--hash=sha256:")) for m in pins}
 
@@ -54,6 +54,9 @@ def test_lock_pins_everything_with_hashes():
     assert "pip-compile" in (ROOT/"requirements.lock").read_text()[:400]
 
 
+CUDA = re.compile(r"^(triton|nvidia-.*|cuda-.*)$")
+
+
 def test_environment_matches_the_lock():
     "What `make setup` installed is what the lock pins (CI builds its venv from the lock in a fresh clone)."
     if os.environ.get("CI") != "true" and not (Path(sys.prefix)/".installed-stamp").exists():
@@ -61,5 +64,14 @@ def test_environment_matches_the_lock():
     def installed(n):
         try: return version(n)
         except PackageNotFoundError: return None
-    off = {n: (v, installed(n)) for n, (v, _) in locked().items() if installed(n) != v}
+    cpu = (installed("torch") or "").endswith("+cpu")   # GitHub's CPU runner: torch from the CPU index, no CUDA libraries
+    off = {n: (v, installed(n)) for n, (v, _) in locked().items()
+           if (installed(n) or "").split("+")[0] != v and not (cpu and CUDA.match(n))}
     assert off == {}, f"installed versions differ from requirements.lock (locked, installed): {off}"
+
+
+def test_runtime_lock_agrees_with_the_full_lock():
+    "The images install requirements-runtime.lock: the same versions as requirements.lock, less the dev tools."
+    full, runtime = locked(), locked(ROOT/"requirements-runtime.lock")
+    assert {n: v for n, (v, _) in runtime.items() if full.get(n, (None,))[0] != v} == {}
+    assert set(DEPS) <= set(runtime) and (set(DEV) - set(DEPS)) & set(runtime) == set()
