@@ -28,12 +28,13 @@ setup: $(STAMP)
 
 # Regenerate the locks from pyproject.toml (after changing a dependency; `make lock UPGRADE=1` also takes upgrades):
 # requirements.lock (the package and its dev tools: make setup, CI, the GPU workflow) and requirements-runtime.lock
-# (the package alone: the Docker images). lock-constraints.txt holds torch at the release the CI machines carry.
+# (the package alone: the Docker images; tests/test_install.py checks that both agree). lock-constraints.txt holds
+# torch at the release the CI machines carry.
 lock: setup
 	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
 		--no-emit-find-links -c lock-constraints.txt $(if $(UPGRADE),--upgrade) -o $(LOCK) pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
-		--no-emit-find-links -c lock-constraints.txt -c $(LOCK) -o requirements-runtime.lock pyproject.toml
+		--no-emit-find-links -c lock-constraints.txt $(if $(UPGRADE),--upgrade) -o requirements-runtime.lock pyproject.toml
 
 # ---- main job -------------------------------------------------------------------
 # Synthetic data when data/raw holds no images -> prepare -> train -> evaluate -> register -> promote -> export,
