@@ -15,9 +15,10 @@ from .synth import make_synth
 from .train import TrainConfig, fit
 
 # %% auto #0
-__all__ = ['TINY', 'code_key', 'cache_dir', 'tiny_project']
+__all__ = ['DONE', 'TINY', 'code_key', 'cache_dir', 'tiny_project']
 
 # %% ../nbs/12_fixtures.ipynb #068fd760
+DONE = ".done"  # written last: a cache without it is a build that was interrupted
 TINY = dict(per_class=24, synth_size=192, image_size=64, epochs=2, batch_size=16, lr=3e-3)
 
 def _build(dest:Path):
@@ -46,10 +47,9 @@ def tiny_project(dest=None, # folder to copy the project into (default: a new te
     cache.parent.mkdir(parents=True, exist_ok=True)
     with open(cache.parent/".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not cache.exists():
-            tmp = Path(tempfile.mkdtemp(dir=cache.parent, prefix=".build-"))
-            try: _build(tmp); os.rename(tmp, cache)
-            except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
+        if not (cache/DONE).exists():
+            shutil.rmtree(cache, ignore_errors=True)
+            _build(cache); (cache/DONE).touch()
     dest = Path(dest or tempfile.mkdtemp())
-    shutil.copytree(cache, dest, dirs_exist_ok=True)
+    shutil.copytree(cache, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(DONE))
     return dict(root=dest, raw=dest/"raw", data=dest/"data", run=next((dest/"runs").iterdir()))
