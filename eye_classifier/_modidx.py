@@ -263,6 +263,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'eye_classifier/registry.py'),
                                          'eye_classifier.registry._external_floor': ( 'registry.html#_external_floor',
                                                                                       'eye_classifier/registry.py'),
+                                         'eye_classifier.registry._provenance_note': ( 'registry.html#_provenance_note',
+                                                                                       'eye_classifier/registry.py'),
                                          'eye_classifier.registry._write_version': ( 'registry.html#_write_version',
                                                                                      'eye_classifier/registry.py'),
                                          'eye_classifier.registry.aliases': ('registry.html#aliases', 'eye_classifier/registry.py'),

@@ -226,8 +226,9 @@ def create_api(svc:Service, api_key:str|None=None)->FastAPI:
         mv = pred.mv; m = mv.metrics
         return dict(name=mv.name, version=mv.version, classes=mv.info["classes"], arch=mv.info["arch"],
                     data_version=mv.info["data_version"], created=mv.info["created"], temperature=mv.info["temperature"],
-                    preprocessing=mv.info["preprocessing"], backend=pred.backend,
+                    preprocessing=mv.info["preprocessing"], backend=pred.backend, provenance=mv.info.get("provenance", "unknown"),
                     metrics={k: m[k] for k in ("accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "balanced_accuracy", "ece_after", "per_class")},
+                    external=m.get("external", {}), shortcut=m.get("shortcut", {}),
                     intended_use="research and teaching demo", disclaimer=DISCLAIMER)
 
     @api.post("/v1/predict")
@@ -251,9 +252,15 @@ def examples(folder=None)->list[str]:
 def model_markdown(svc:Service)->str:
     "The model facts shown beside each prediction."
     if svc.predictor is None: return f"⚠️ {NO_MODEL}"
-    mv = svc.predictor.mv; m = mv.metrics
-    return (f"**Model** `{mv.name}` **{mv.version}** · data version `{mv.info['data_version']}` · test macro-F1 "
-            f"**{m['macro_f1']:.3f}** (95% CI {m['macro_f1_ci'][0]:.3f}–{m['macro_f1_ci'][1]:.3f}) · backend {svc.predictor.backend}")
+    mv = svc.predictor.mv; m = mv.metrics; prov = mv.info.get("provenance", "unknown")
+    warn = (f"⚠️ **Trained and tested on {'synthetic' if prov == 'synthetic' else 'partly synthetic'} data**: these "
+            "metrics say nothing about real photographs.\n\n") if prov in ("synthetic", "mixed") else ""
+    ext = "".join(f" · external `{k}` ({e['n']} images): balanced accuracy **{e['balanced_accuracy']:.3f}** (95% CI "
+                  f"{e['balanced_accuracy_ci'][0]:.3f}–{e['balanced_accuracy_ci'][1]:.3f})"
+                  + ("" if e.get("ood_flagged") is None else f", {e['ood_flagged']} flagged out-of-distribution")
+                  for k, e in m.get("external", {}).items())
+    return (warn + f"**Model** `{mv.name}` **{mv.version}** · data version `{mv.info['data_version']}` · test macro-F1 "
+            f"**{m['macro_f1']:.3f}** (95% CI {m['macro_f1_ci'][0]:.3f}–{m['macro_f1_ci'][1]:.3f}){ext} · backend {svc.predictor.backend}")
 
 # %% ../nbs/10_app.ipynb #860098d6
 def photo(path, side:int=512):
