@@ -12,15 +12,29 @@ SYNTH_PER_CLASS ?= 250
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: setup run pipeline test sync readme nbtest papermill browser pytest
+.PHONY: setup lock run pipeline test sync readme nbtest papermill browser pytest
 
-$(STAMP): pyproject.toml
+LOCK := requirements.lock
+
+# Exactly the versions requirements.lock pins, each checked against its SHA-256, then the project itself (editable,
+# no dependencies). The lock is for CPython 3.11 on Linux x86-64; elsewhere use `pip install -e ".[dev]"`.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
 setup: $(STAMP)
+
+# Regenerate the locks from pyproject.toml (after changing a dependency; `make lock UPGRADE=1` also takes upgrades):
+# requirements.lock (the package and its dev tools: make setup, CI, the GPU workflow) and requirements-runtime.lock
+# (the package alone: the Docker images; tests/test_install.py checks that both agree). lock-constraints.txt holds
+# torch at the release the CI machines carry.
+lock: setup
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links -c lock-constraints.txt $(if $(UPGRADE),--upgrade) -o $(LOCK) pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links -c lock-constraints.txt $(if $(UPGRADE),--upgrade) -o requirements-runtime.lock pyproject.toml
 
 # ---- main job -------------------------------------------------------------------
 # Synthetic data when data/raw holds no images -> prepare -> train -> evaluate -> register -> promote -> export,

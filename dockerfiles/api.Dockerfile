@@ -10,6 +10,7 @@
 FROM python:3.11.14-slim@sha256:c8271b1f627d0068857dce5b53e14a9558603b527e46f1f901722f935b786a39
 
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# Must equal the versions in requirements-runtime.lock.
 ARG TORCH_VERSION=2.14.1
 ARG TORCHVISION_VERSION=0.29.1
 
@@ -24,17 +25,17 @@ RUN groupadd --gid 10001 app && useradd --create-home --uid 10001 --gid 10001 --
 
 WORKDIR /opt/eye_classifier
 
-# Dependencies in their own layer: pyproject.toml and a stub package, so changing the code does not reinstall torch.
-COPY pyproject.toml ./
-RUN mkdir eye_classifier \
- && echo '__version__ = "0.0.0"' > eye_classifier/__init__.py \
- && touch README.md \
- && pip install "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}" --index-url "${TORCH_INDEX_URL}" \
- && pip install . \
- && pip uninstall -y eye_classifier \
- && rm -rf eye_classifier README.md
+# Dependencies in their own layer, from the lock, so changing the code does not reinstall torch. The lock pins PyPI's
+# torch (CUDA bundled); this CPU image takes torch and torchvision at the same versions from the CPU index instead and
+# every other locked package hash-checked, leaving out the CUDA libraries.
+COPY requirements-runtime.lock ./
+RUN pip install "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}" --index-url "${TORCH_INDEX_URL}" \
+ && awk '/^[a-z0-9]/ { skip = ($0 ~ /^(torch|torchvision|triton|nvidia-[a-z0-9-]+|cuda-[a-z0-9-]+)==/) } !skip' \
+      requirements-runtime.lock > /tmp/cpu.lock \
+ && pip install --require-hashes --no-deps -r /tmp/cpu.lock \
+ && rm /tmp/cpu.lock
 
-COPY README.md LICENSE ./
+COPY pyproject.toml README.md LICENSE ./
 COPY eye_classifier ./eye_classifier
 RUN pip install --no-deps . \
  && eye-serve --help > /dev/null \
@@ -45,7 +46,7 @@ USER 10001:10001
 WORKDIR /srv/eye
 EXPOSE 7860
 
-# Healthy only while a model is served: /health answers {"status": "no_model"} when the registry has none.
+# Healthy only while a model is served: /health answers 503 {"status": "no_model"} until the registry has one.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
   CMD ["python", "-c", "import json, urllib.request as u; r = json.load(u.urlopen('http://127.0.0.1:7860/health', timeout=4)); raise SystemExit(r.get('status') != 'ok')"]
 

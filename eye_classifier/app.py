@@ -4,68 +4,126 @@
 
 # %% ../nbs/10_app.ipynb #e60f61ee
 from __future__ import annotations
-import csv, tempfile, time
+import csv, hmac, json, logging, os, queue, sys, tempfile, threading, time
 from pathlib import Path
 
 import gradio as gr
+import torch
 import uvicorn
 from fastapi import FastAPI, File, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastcore.script import call_parse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, Info, generate_latest
 
 from . import __version__
-from .core import CLASSES, EyeError, load_json, paths, sha256_bytes, user_errors
+from .core import CLASSES, BadImage, EyeError, NoModel, TooLarge, load_json, paths, sha256_bytes, user_errors
 from .data import image_stats
 from .inference import Predictor, load_image
 from .monitor import PredictionLog, ood_reasons
-from .registry import DEFAULT_NAME
+from .registry import DEFAULT_NAME, resolve
 from .synth import make_synth
 
 # %% auto #0
-__all__ = ['MAX_BYTES', 'LOW_CONFIDENCE', 'DISCLAIMER', 'NO_MODEL', 'Service', 'check_upload', 'predict_many', 'predict_bytes',
-           'create_api', 'examples', 'model_markdown', 'predict_ui', 'batch_ui', 'create_demo', 'create_app',
-           'serve_main']
+__all__ = ['MAX_BYTES', 'LOW_CONFIDENCE', 'DISCLAIMER', 'NO_MODEL', 'STATUS', 'ROUTES', 'BODY_SLACK', 'access_log', 'Metrics',
+           'Service', 'check_upload', 'predict_many', 'predict_bytes', 'status_of', 'Gate', 'create_api', 'examples',
+           'model_markdown', 'photo', 'predict_ui', 'batch_ui', 'create_demo', 'create_app', 'serve_main',
+           'bench_serving']
 
 # %% ../nbs/10_app.ipynb #02037bf9
 MAX_BYTES = 20 * 2**20
 LOW_CONFIDENCE = 0.5
 DISCLAIMER = ("**Research demo, not a diagnostic device.** Predictions are not a diagnosis and must not guide care; "
               "the heat-map shows where the model looked (model attention), not where a lesion is.")
-NO_MODEL = "No model is registered yet. Run `make run` to generate data, train, evaluate and register one, then restart."
+NO_MODEL = ("No model is registered yet. Run `make run` to generate data, train, evaluate, register and promote one; "
+            "the server picks it up within seconds.")
+
+class Metrics:
+    "The Prometheus metrics of one app, in a registry of its own."
+    def __init__(self):
+        self.registry = r = CollectorRegistry()
+        by = ["route", "method", "status"]
+        self.requests = Counter("eye_http_requests", "HTTP requests by route, method and status", by, registry=r)
+        self.latency = Histogram("eye_http_request_duration_seconds", "HTTP request latency by route, method and status", by,
+                                 registry=r, buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+        self.predictions = Counter("eye_predictions", "Predictions by label and model version", ["label", "version"], registry=r)
+        self.ood = Counter("eye_ood_inputs", "Predictions flagged out of distribution, by model version", ["version"], registry=r)
+        self.model = Info("eye_model", "The model version being served", registry=r)
+
+    def text(self)->bytes: return generate_latest(self.registry)
 
 class Service:
-    "What the app and the API share: the predictor (if any), its training reference and the prediction log."
-    def __init__(self, ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, backend:str="auto"):
-        self.started, self.log = time.time(), PredictionLog(db)
-        try: self.predictor, self.error = Predictor.load(ref, backend, name, root), None
-        except EyeError as e: self.predictor, self.error = None, str(e)
-        refp = self.predictor.mv.path/"reference.json" if self.predictor else None
-        self.reference = load_json(refp) if refp and refp.exists() else None
+    "What the app and the API share: the served model (followed through its alias), its training reference, the log and the metrics."
+    def __init__(self, ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, backend:str="auto", reload_s:float=2.0,
+                 threads:int=1):
+        self.ref, self.name, self.root, self.backend, self.threads = ref, name, root, backend, threads
+        self.started, self.log, self.metrics, self._logq = time.time(), PredictionLog(db), Metrics(), queue.Queue()
+        self.current, self.error, self._lock, self._stop = (None, None), None, threading.Lock(), threading.Event()
+        self.refresh()
+        threading.Thread(target=self._write_log, daemon=True, name="eye-log").start()
+        if reload_s and ref in ("production", "staging"):
+            threading.Thread(target=self._follow, args=(reload_s,), daemon=True, name="eye-follow").start()
 
+    def refresh(self)->bool:
+        "Serve the version `ref` names now, if it is not the one served; True when the served version changed."
+        with self._lock:
+            try:
+                d = resolve(self.ref, self.name, self.root)
+                if self.predictor and d.resolve() == self.predictor.mv.path.resolve(): return False
+                p = Predictor.load(str(d), self.backend, self.name, self.root, self.threads)
+            except EyeError as e: self.error = str(e); return False
+            refp = p.mv.path/"reference.json"
+            self.current, self.error = (p, load_json(refp) if refp.exists() else None), None
+            self.metrics.model.info(dict(name=p.mv.name, version=p.version, backend=p.backend))
+            return True
+
+    def _follow(self, every:float):
+        while not self._stop.wait(every):
+            try: self.refresh()
+            except Exception as e: self.error = f"reload failed: {type(e).__name__}: {e}"   # keep serving the old version
+
+    def _write_log(self):
+        while True:
+            row = self._logq.get()
+            try: self.log.log(*row)
+            except Exception as e: self.error = f"prediction log: {type(e).__name__}: {e}"   # a full disk must not stop serving
+            finally: self._logq.task_done()
+
+    def flush(self):
+        "Wait until every prediction made so far is in the prediction log."
+        self._logq.join()
+
+    def close(self): self._stop.set()
+
+    @property
+    def predictor(self): return self.current[0]
+    @property
+    def reference(self): return self.current[1]
     @property
     def version(self): return self.predictor.version if self.predictor else None
 
 # %% ../nbs/10_app.ipynb #a7d8cb24
 def check_upload(data:bytes, name:str="upload"):
     "Decode an upload into an RGB image, or raise `EyeError` saying what is wrong with it."
-    if not data: raise EyeError(f"{name}: empty file")
-    if len(data) > MAX_BYTES: raise EyeError(f"{name}: too large ({len(data) / 2**20:.1f} MB; the limit is 20 MB)")
+    if not data: raise BadImage(f"{name}: empty file")
+    if len(data) > MAX_BYTES: raise TooLarge(f"{name}: too large ({len(data) / 2**20:.1f} MB; the limit is 20 MB)")
     return load_image(data, name)
 
 def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api")->list:
     "Check every upload, predict the good ones in one batch, flag and log each: a result dict or an `EyeError` per item."
-    if self.predictor is None: raise EyeError(NO_MODEL)
+    pred, ref = self.current   # one version answers the whole call, even if the alias moves meanwhile
+    if pred is None: raise NoModel(NO_MODEL)
     t0, out, ims = time.perf_counter(), [None] * len(items), {}
     for i, (data, name) in enumerate(items):
         try: ims[i] = check_upload(data, name)
         except EyeError as e: out[i] = e
-    res = self.predictor.predict(list(ims.values())) if ims else []
+    res = pred.predict(list(ims.values())) if ims else []
     latency = (time.perf_counter() - t0) * 1000 / max(len(ims), 1)
     for (i, im), r in zip(ims.items(), res):
-        stats = image_stats(im)
-        self.log.log(self.version, sha256_bytes(items[i][0]), stats, r["probs"], latency, source)
-        out[i] = dict(r, latency_ms=round(latency, 1), low_confidence=r["confidence"] < LOW_CONFIDENCE,
-                      out_of_distribution=ood_reasons(stats, self.reference) if self.reference else [])
+        stats = image_stats(im); ood = ood_reasons(stats, ref) if ref else []
+        self._logq.put((pred.version, sha256_bytes(items[i][0]), stats, r["probs"], latency, source))   # written off the request path
+        self.metrics.predictions.labels(r["label"], pred.version).inc()
+        if ood: self.metrics.ood.labels(pred.version).inc()
+        out[i] = dict(r, latency_ms=round(latency, 1), low_confidence=r["confidence"] < LOW_CONFIDENCE, out_of_distribution=ood)
     return out
 
 def predict_bytes(self:Service, data:bytes, name:str="upload", source:str="api")->dict:
@@ -77,41 +135,110 @@ def predict_bytes(self:Service, data:bytes, name:str="upload", source:str="api")
 Service.predict_many, Service.predict_bytes = predict_many, predict_bytes
 
 # %% ../nbs/10_app.ipynb #c19a566e
+STATUS = {TooLarge: 413, BadImage: 422, NoModel: 503}   # any other EyeError is the client's input: 422
+ROUTES = ("/health", "/metrics", "/v1/model", "/v1/predict")
+BODY_SLACK = 2**20   # multipart headers and boundaries around a file of MAX_BYTES
+access_log = logging.getLogger("eye_classifier.access")
+
+def status_of(e:EyeError)->int: return next((s for t, s in STATUS.items() if isinstance(e, t)), 422)
+
 def _read_limited(f, limit:int=MAX_BYTES)->bytes:
     data = f.read(limit + 1)
-    if len(data) > limit: raise EyeError(f"too large (over {limit // 2**20} MB; the limit is 20 MB)")
+    if len(data) > limit: raise TooLarge(f"upload too large (over {limit // 2**20} MB; the limit is 20 MB)")
     return data
 
-def create_api(svc:Service)->FastAPI:
-    "The FastAPI application with the JSON endpoints."
+def _key_ok(headers:dict, key:str)->bool:
+    got = headers.get(b"x-api-key", b"").decode("latin-1")
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    if not got and auth[:7].lower() == "bearer ": got = auth[7:].strip()
+    return hmac.compare_digest(got.encode(), key.encode())
+
+async def _capped(receive, cap:int):
+    "Read a body of unknown length up to `cap` bytes: a receive callable that replays it, or None when it is larger."
+    chunks, n = [], 0
+    while True:
+        m = await receive()
+        if m["type"] != "http.request": return None
+        chunks.append(m.get("body", b"")); n += len(chunks[-1])
+        if n > cap: return None
+        if not m.get("more_body"): break
+    body, done = b"".join(chunks), False
+    async def replay():
+        nonlocal done
+        if done: return await receive()
+        done = True; return {"type": "http.request", "body": body, "more_body": False}
+    return replay
+
+class Gate:
+    "ASGI middleware: API key on /v1/*, the upload limit before the body is read, request metrics and an access log."
+    def __init__(self, app, svc:Service, api_key:str|None=None, max_body:int=MAX_BYTES + BODY_SLACK):
+        self.app, self.svc, self.key, self.max_body = app, svc, api_key, max_body
+
+    def _refuse(self, scope, h:dict):
+        if not scope["path"].startswith("/v1/"): return None
+        if self.key and not _key_ok(h, self.key): return 401, "missing or wrong API key: send it as `X-API-Key: KEY` or `Authorization: Bearer KEY`"
+        n = h.get(b"content-length", b"").decode()
+        if n.isdigit() and int(n) > self.max_body: return 413, f"request body is {int(n) / 2**20:.1f} MB; the upload limit is {MAX_BYTES // 2**20} MB"
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http": return await self.app(scope, receive, send)
+        t0, path, h = time.perf_counter(), scope["path"], dict(scope["headers"])
+        seen = dict(status=500, version=None)
+        async def send_(m):
+            if m["type"] == "http.response.start":
+                seen["status"] = m["status"]; seen["version"] = dict(m.get("headers", [])).get(b"x-model-version", b"").decode() or None
+            await send(m)
+        try:
+            refusal = self._refuse(scope, h)
+            if refusal is None and b"chunked" in h.get(b"transfer-encoding", b"") and path.startswith("/v1/"):
+                receive = await _capped(receive, self.max_body)
+                if receive is None: refusal = 413, f"request body over the upload limit of {MAX_BYTES // 2**20} MB"
+            if refusal:
+                hd = {"WWW-Authenticate": "Bearer"} if refusal[0] == 401 else {"Connection": "close"}
+                await JSONResponse(dict(detail=refusal[1]), refusal[0], headers=hd)(scope, receive, send_)
+            else: await self.app(scope, receive, send_)
+        finally:
+            dt, route = time.perf_counter() - t0, path if path in ROUTES else "/v1/other" if path.startswith("/v1/") else "demo"
+            lab = (route, scope["method"], str(seen["status"]))
+            self.svc.metrics.requests.labels(*lab).inc(); self.svc.metrics.latency.labels(*lab).observe(dt)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(json.dumps(dict(time=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), client=(scope.get("client") or ["-"])[0],
+                                                method=scope["method"], path=path, status=seen["status"], ms=round(dt * 1000, 1), version=seen["version"])))
+
+def create_api(svc:Service, api_key:str|None=None)->FastAPI:
+    "The FastAPI application with the JSON endpoints; `api_key` (default `$EYE_API_KEY`) protects `/v1/*`."
     api = FastAPI(title="eye_classifier", version=__version__,
                   description="Fundus photograph classification. " + DISCLAIMER)
+    api.add_middleware(Gate, svc=svc, api_key=api_key if api_key is not None else os.environ.get("EYE_API_KEY") or None)
 
     @api.get("/health")
-    def health(): return dict(status="ok" if svc.predictor else "no_model", model_version=svc.version,
-                              uptime_s=round(time.time() - svc.started, 1))
+    def health():
+        body = dict(status="ok" if svc.predictor else "no_model", model_version=svc.version, uptime_s=round(time.time() - svc.started, 1))
+        return JSONResponse(body, 200 if svc.predictor else 503)
+
+    @api.get("/metrics")
+    def metrics(): return Response(svc.metrics.text(), media_type=CONTENT_TYPE_LATEST)
 
     @api.get("/v1/model")
     def model():
-        if svc.predictor is None: return JSONResponse(dict(detail=NO_MODEL), 503)
-        mv = svc.predictor.mv; m = mv.metrics
+        pred = svc.predictor
+        if pred is None: return JSONResponse(dict(detail=NO_MODEL), 503)
+        mv = pred.mv; m = mv.metrics
         return dict(name=mv.name, version=mv.version, classes=mv.info["classes"], arch=mv.info["arch"],
                     data_version=mv.info["data_version"], created=mv.info["created"], temperature=mv.info["temperature"],
-                    preprocessing=mv.info["preprocessing"], backend=svc.predictor.backend,
+                    preprocessing=mv.info["preprocessing"], backend=pred.backend, provenance=mv.info.get("provenance", "unknown"),
                     metrics={k: m[k] for k in ("accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "balanced_accuracy", "ece_after", "per_class")},
+                    external=m.get("external", {}), shortcut=m.get("shortcut", {}),
                     intended_use="research and teaching demo", disclaimer=DISCLAIMER)
 
     @api.post("/v1/predict")
     def predict(file:UploadFile=File(...)):
-        if svc.predictor is None: return JSONResponse(dict(detail=NO_MODEL), 503)
         ct = (file.content_type or "").split(";")[0].strip().lower()
         if ct and not (ct.startswith("image/") or ct == "application/octet-stream"):
             return JSONResponse(dict(detail=f"{file.filename}: content type {ct} is not an image"), 415)
-        try:
-            data = _read_limited(file.file)
-            return svc.predict_bytes(data, file.filename or "upload")
-        except EyeError as e:
-            return JSONResponse(dict(detail=str(e)), 413 if "too large (over" in str(e) or "MB; the limit" in str(e) else 422)
+        try: r = svc.predict_bytes(_read_limited(file.file), file.filename or "upload")
+        except EyeError as e: return JSONResponse(dict(detail=str(e)), status_of(e))
+        return JSONResponse(r, headers={"X-Model-Version": r["version"]})
     return api
 
 # %% ../nbs/10_app.ipynb #787bc1e9
@@ -125,24 +252,39 @@ def examples(folder=None)->list[str]:
 def model_markdown(svc:Service)->str:
     "The model facts shown beside each prediction."
     if svc.predictor is None: return f"⚠️ {NO_MODEL}"
-    mv = svc.predictor.mv; m = mv.metrics
-    return (f"**Model** `{mv.name}` **{mv.version}** · data version `{mv.info['data_version']}` · test macro-F1 "
-            f"**{m['macro_f1']:.3f}** (95% CI {m['macro_f1_ci'][0]:.3f}–{m['macro_f1_ci'][1]:.3f}) · backend {svc.predictor.backend}")
+    mv = svc.predictor.mv; m = mv.metrics; prov = mv.info.get("provenance", "unknown")
+    warn = (f"⚠️ **Trained and tested on {'synthetic' if prov == 'synthetic' else 'partly synthetic'} data**: these "
+            "metrics say nothing about real photographs.\n\n") if prov in ("synthetic", "mixed") else ""
+    ext = "".join(f" · external `{k}` ({e['n']} images): balanced accuracy **{e['balanced_accuracy']:.3f}** (95% CI "
+                  f"{e['balanced_accuracy_ci'][0]:.3f}–{e['balanced_accuracy_ci'][1]:.3f})"
+                  + ("" if e.get("ood_flagged") is None else f", {e['ood_flagged']} flagged out-of-distribution")
+                  for k, e in m.get("external", {}).items())
+    return (warn + f"**Model** `{mv.name}` **{mv.version}** · data version `{mv.info['data_version']}` · test macro-F1 "
+            f"**{m['macro_f1']:.3f}** (95% CI {m['macro_f1_ci'][0]:.3f}–{m['macro_f1_ci'][1]:.3f}){ext} · backend {svc.predictor.backend}")
 
 # %% ../nbs/10_app.ipynb #860098d6
+def photo(path, side:int=512):
+    "The uploaded photograph, reduced to at most `side` px for display; None when it is not a readable image."
+    if not path: return None
+    try: im = load_image(Path(path).read_bytes(), Path(path).name)
+    except EyeError: return None
+    im.thumbnail((side, side)); return im
+
 def predict_ui(svc:Service, path):
-    "Gradio handler: label probabilities, Grad-CAM overlay and a note for one uploaded file."
-    if svc.predictor is None: raise gr.Error(NO_MODEL)
+    "Gradio handler: label probabilities, the photograph, its Grad-CAM overlay and a note for one uploaded file."
+    pred = svc.predictor
+    if pred is None: raise gr.Error(NO_MODEL)
     if not path: raise gr.Error("Upload a fundus photograph first.")
-    p = Path(path)
+    p = Path(path); data = p.read_bytes()
     try:
-        r = svc.predict_bytes(p.read_bytes(), p.name, source="app")
-        cam = svc.predictor.gradcam(check_upload(p.read_bytes(), p.name))
+        r = svc.predict_bytes(data, p.name, source="app")
+        im = check_upload(data, p.name); cam = pred.gradcam(im)
     except EyeError as e: raise gr.Error(str(e).replace(str(p.parent) + "/", "")) from None
     notes = [f"Predicted **{r['label']}** ({r['confidence']:.0%}) by model {r['version']} in {r['latency_ms']:.0f} ms."]
     if r["low_confidence"]: notes.append("⚠️ Low confidence: the model is unsure about this image.")
     if r["out_of_distribution"]: notes.append("⚠️ This image looks unlike the training fundus photographs (" + "; ".join(r["out_of_distribution"]) + "): the prediction is unreliable.")
-    return r["probs"], cam, "\n\n".join(notes)
+    im.thumbnail((512, 512))
+    return r["probs"], im, cam, "\n\n".join(notes)
 
 def batch_ui(svc:Service, paths_):
     "Gradio handler: a table of predictions for several files and a CSV of it."
@@ -165,7 +307,7 @@ def create_demo(svc:Service)->gr.Blocks:
     "The Gradio Blocks demo."
     with gr.Blocks(title="eye_classifier demo") as demo:
         gr.Markdown("# Fundus photograph classifier\n" + DISCLAIMER)
-        gr.Markdown(model_markdown(svc), elem_id="model-info")
+        gr.Markdown(lambda: model_markdown(svc), elem_id="model-info")
         with gr.Tab("Single image"):
             with gr.Row():
                 with gr.Column():
@@ -174,9 +316,12 @@ def create_demo(svc:Service)->gr.Blocks:
                     gr.Examples(examples(), inputs=inp, label="Bundled synthetic examples")
                 with gr.Column():
                     label = gr.Label(num_top_classes=4, label="Calibrated probabilities", elem_id="probs")
-                    cam = gr.Image(label="Model attention (Grad-CAM), not lesion location", type="pil", elem_id="gradcam")
+                    with gr.Row():
+                        shown = gr.Image(label="Your photograph", type="pil", interactive=False, elem_id="photo")
+                        cam = gr.Image(label="Model attention (Grad-CAM), not lesion location", type="pil", interactive=False, elem_id="gradcam")
                     note = gr.Markdown(elem_id="note")
-            btn.click(lambda p: predict_ui(svc, p), inp, [label, cam, note], api_name="predict")
+            inp.change(photo, inp, shown, api_name=False)
+            btn.click(lambda p: predict_ui(svc, p), inp, [label, shown, cam, note], api_name="predict")
         with gr.Tab("Batch"):
             files = gr.File(label="Several images", file_count="multiple", file_types=["image"], type="filepath")
             bbtn = gr.Button("Classify all", variant="primary")
@@ -185,11 +330,12 @@ def create_demo(svc:Service)->gr.Blocks:
             bbtn.click(lambda ps: batch_ui(svc, ps), files, [table, csvf], api_name="predict_batch")
     return demo
 
-def create_app(ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, backend:str="auto", concurrency:int=2)->FastAPI:
+def create_app(ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, backend:str="auto", concurrency:int=2,
+               reload_s:float=2.0, api_key:str|None=None)->FastAPI:
     "The whole application: REST API plus the Gradio demo mounted at `/`, with a bounded queue."
-    svc = Service(ref, name, root, db, backend)
+    svc = Service(ref, name, root, db, backend, reload_s)
     demo = create_demo(svc).queue(default_concurrency_limit=concurrency)
-    app = gr.mount_gradio_app(create_api(svc), demo, path="/")
+    app = gr.mount_gradio_app(create_api(svc, api_key), demo, path="/")
     app.state.service = svc
     return app
 
@@ -197,13 +343,38 @@ def create_app(ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, 
 @call_parse
 def serve_main(host:str="127.0.0.1",     # interface to listen on
                port:int=7860,            # port
-               model:str="production",   # alias, vN or version folder
+               model:str="production",   # alias (followed), vN or version folder (fixed)
                backend:str="auto",       # auto | torch | onnx | torchscript
                concurrency:int=2,        # requests processed at once by the Gradio queue
+               reload_s:float=2.0,       # seconds between checks of the alias (0: never reload)
+               access_log:bool=True,     # one JSON line per request on stdout
                name:str=DEFAULT_NAME):   # model name
-    "Serve the Gradio demo at / and the REST API at /v1 and /health."
+    "Serve the Gradio demo at /, the REST API at /v1 and /health, and Prometheus metrics at /metrics."
     with user_errors():
-        app = create_app(model, name, backend=backend, concurrency=concurrency)
+        torch.set_num_threads(1)   # requests run in parallel threads; one image's preprocessing gains nothing from more
+        app = create_app(model, name, backend=backend, concurrency=concurrency, reload_s=reload_s)
         svc = app.state.service
-        print(f"serving {svc.predictor or 'no model (run `make run`)'} at http://{host}:{port}  (API docs: http://{host}:{port}/docs)", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        log = logging.getLogger("eye_classifier.access")
+        if access_log: log.addHandler(logging.StreamHandler(sys.stdout)); log.setLevel(logging.INFO); log.propagate = False
+        key = "on (EYE_API_KEY)" if os.environ.get("EYE_API_KEY") else "off"
+        print(f"serving {svc.predictor or 'no model yet (run `make run`)'} at http://{host}:{port}  (API docs: /docs, "
+              f"metrics: /metrics, API key {key})", flush=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+# %% ../nbs/10_app.ipynb #4897dced
+def bench_serving(url:str, payloads:list, n:int=318, concurrency:int=16, api_key:str|None=None, warmup:int=16)->dict:
+    "Requests/s, p50 and p95 latency (ms) and errors of `n` posts of `payloads` (`(name, bytes)`) at `concurrency`."
+    import httpx
+    from concurrent.futures import ThreadPoolExecutor
+    headers = {"X-API-Key": api_key} if api_key else {}
+    with httpx.Client(base_url=url, timeout=120, headers=headers, limits=httpx.Limits(max_connections=concurrency)) as client:
+        def one(i):
+            name, data = payloads[i % len(payloads)]; t0 = time.perf_counter()
+            r = client.post("/v1/predict", files={"file": (name, data, "image/jpeg")})
+            return r.status_code, (time.perf_counter() - t0) * 1000
+        with ThreadPoolExecutor(concurrency) as ex:
+            list(ex.map(one, range(warmup)))
+            t0 = time.perf_counter(); res = list(ex.map(one, range(n))); wall = time.perf_counter() - t0
+    ms = sorted(m for _, m in res)
+    return dict(requests=n, concurrency=concurrency, errors=sum(c != 200 for c, _ in res), req_per_s=round(n / wall, 1),
+                p50_ms=round(ms[len(ms) // 2], 1), p95_ms=round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1))

@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import torch
-import torch.nn as nn
 from fastcore.script import call_parse
 from torch.profiler import ProfilerActivity, profile
 
@@ -24,7 +23,7 @@ from .model import build_model, count_macs
 from .pipeline import run_pipeline
 from .registry import load_version, package_versions
 from .synth import make_synth, synth_fundus
-from .train import TrainConfig, amp_dtype, train_one_epoch, warmup_cosine
+from .train import TrainConfig, build_training
 
 # %% auto #0
 __all__ = ['BACKENDS', 'STAGES', 'GPU_VARIANTS', 'FULL', 'QUICK', 'SECTIONS', 'TITLES', 'LABELS', 'machine', 'contention',
@@ -131,17 +130,13 @@ def bench_loading(data, image_size:int=128, batch_size:int=32, workers=(0, 2), r
 # %% ../nbs/11_bench.ipynb #1be94f21
 def _trainer(arch:str, image_size:int, batch_size:int, device:str="cpu", amp:str="none", compile:bool=False):
     "A function `run(n)` that trains a fresh `arch` for `n` steps with `fit`'s recipe on random images; it returns images/s."
-    dev, cfg = torch.device(device), TrainConfig()
-    torch.use_deterministic_algorithms(cfg.deterministic, warn_only=True)
+    dev = torch.device(device)
+    torch.use_deterministic_algorithms(TrainConfig.deterministic, warn_only=True)
     model = build_model(arch).to(dev, memory_format=torch.channels_last)
     net = torch.compile(model) if compile else model
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched, dtype = warmup_cosine(opt, 10**6, 0), amp_dtype(dev, amp)
-    scaler = torch.amp.GradScaler(dev.type, enabled=dtype == torch.float16)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    recipe = build_training(TrainConfig(amp=amp, warmup_epochs=0), model, steps=10**6)
     x, y = torch.randn(batch_size, 3, image_size, image_size), torch.arange(batch_size) % len(CLASSES)
-    def run(n:int)->float:
-        return train_one_epoch(net, [(x, y)] * n, opt, sched, scaler, loss_fn, dev, dtype, cfg.clip_grad)["images_per_s"]
+    def run(n:int)->float: return recipe.epoch(net, [(x, y)] * n)["images_per_s"]
     return run
 
 def _peak_rss_mb()->float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -13,9 +13,9 @@ import torch
 import yaml
 
 # %% auto #0
-__all__ = ['CLASSES', 'IMAGE_EXTS', 'canon_class', 'EyeError', 'user_errors', 'project_root', 'paths', 'seed_everything',
-           'sha256_bytes', 'sha256_file', 'atomic_write', 'save_json', 'load_json', 'save_yaml', 'load_yaml',
-           'load_config']
+__all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'canon_class', 'EyeError', 'TooLarge', 'BadImage', 'NoModel', 'user_errors',
+           'project_root', 'paths', 'seed_everything', 'sha256_bytes', 'sha256_file', 'atomic_write', 'save_json',
+           'load_json', 'save_yaml', 'load_yaml', 'load_config']
 
 # %% ../nbs/00_core.ipynb #69e48d25
 CLASSES = ("cataract", "diabetic_retinopathy", "glaucoma", "normal")
@@ -27,9 +27,21 @@ def canon_class(name:str # a folder name such as `Diabetic Retinopathy`
     key = re.sub(r"[\s\-_]+", "_", name.strip().lower())
     return key if key in CLASSES else None
 
+# %% ../nbs/00_core.ipynb #fca69496
+SYNTH_MARK = b"eye_classifier synthetic fundus"  # the JPEG comment of every synthetic image
+
 # %% ../nbs/00_core.ipynb #8af8351e
 class EyeError(Exception):
     "A problem with the user's input or environment, reported without a traceback."
+
+class TooLarge(EyeError):
+    "An input over a size limit."
+
+class BadImage(EyeError):
+    "An input that is not a usable image."
+
+class NoModel(EyeError):
+    "No model version is available to answer."
 
 @contextmanager
 def user_errors():

@@ -5,6 +5,7 @@
 # %% ../nbs/05_evaluate.ipynb #4a827dff
 from __future__ import annotations
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import matplotlib
@@ -13,7 +14,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from fastcore.script import call_parse
 from torch.utils.data import DataLoader
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, precision_recall_fscore_support,
@@ -23,14 +23,16 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.pipeline import make_pipeline
 from sklearn.compose import make_column_transformer
 
-from .core import CLASSES, EyeError, load_json, paths, save_json, user_errors
-from .data import FundusDataset, eval_tfms, load_manifest
-from .model import build_model
-from .train import confusion_figure, evaluate, load_checkpoint, pick_device
+from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, save_json
+from .data import FundusDataset, eval_tfms, image_stats, load_manifest, open_image, preprocess
+from .model import build_model, load_checkpoint
+from .monitor import ood_reasons
+from .train import confusion_figure, evaluate, pick_device
 
 # %% auto #0
 __all__ = ['class_metrics', 'bootstrap_ci', 'macro_f1', 'class_f1', 'ece', 'fit_temperature', 'roc_figure', 'reliability_figure',
-           'curves_figure', 'worst_figure', 'shortcut_check', 'load_run', 'evaluate_model', 'evaluate_run', 'main']
+           'curves_figure', 'worst_figure', 'shortcut_check', 'load_run', 'evaluate_model', 'evaluate_run',
+           'external_images', 'external_metrics', 'evaluate_external']
 
 # %% ../nbs/05_evaluate.ipynb #c3709daf
 def class_metrics(y, probs, classes=CLASSES)->dict:
@@ -183,20 +185,46 @@ def evaluate_run(run, split:str="test", data=None, out=None, **kw)->dict:
     out = out or paths()["reports"]/"figures"/Path(run).name
     return evaluate_model(model, meta, data, split, out, load_json(Path(run)/"metrics.json")["history"], **kw)
 
-# %% ../nbs/05_evaluate.ipynb #1041860d
-@call_parse
-def main(target:str,            # run folder, or registered model: alias, vN or version folder
-         split:str="test",      # split to score: val | test
-         data:str=None,         # prepared dataset (default: the one the model was trained on)
-         out:str=None):         # figures folder (default: reports/figures/<name>)
-    "Evaluate a run or a registered model: metrics with CIs, calibration, figures."
-    with user_errors():
-        if (Path(target)/"checkpoints/best.pt").exists(): m = evaluate_run(target, split, data, out)
-        else:
-            from eye_classifier.registry import load_version
-            v = load_version(target)
-            m = evaluate_model(v.model, v.meta, data or paths()["processed"], split, out or paths()["reports"]/"figures"/v.name)
-        print(f"{split}: accuracy {m['accuracy']:.3f} {tuple(round(x, 3) for x in m['accuracy_ci'])}, "
-              f"macro-F1 {m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, "
-              f"ECE {m['ece_before']:.3f} -> {m['ece_after']:.3f} (T={m['temperature']:.2f})")
-        if m["shortcut"]["warning"]: print(f"warning: {m['shortcut']['message']} ({m['shortcut']['metadata_accuracy']:.2f} vs chance {m['shortcut']['chance']:.2f})")
+# %% ../nbs/05_evaluate.ipynb #6f524bf6
+def external_images(folder)->list[tuple[Path, str]]:
+    "(image file, class) pairs of a folder of `<class>/` image folders holding any subset of `CLASSES`."
+    folder = Path(folder)
+    if not folder.is_dir(): raise EyeError(f"{folder}: not a folder (expected <class>/ folders of images)")
+    dirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if bad := [d.name for d in dirs if canon_class(d.name) is None]:
+        raise EyeError(f"{folder}: unknown class folder(s) {bad}; expected some of {', '.join(CLASSES)}")
+    out = [(p, canon_class(d.name)) for d in dirs for p in sorted(d.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_EXTS]
+    if not out: raise EyeError(f"{folder}: no images in <class>/ folders ({', '.join(CLASSES)})")
+    return out
+
+def external_metrics(y, pred, classes=CLASSES, n_boot:int=1000)->dict:
+    "Accuracy, balanced accuracy and per-class recall with 95% bootstrap CIs, and the confusion matrix, over the classes in `y`."
+    y, pred = np.asarray(y), np.asarray(pred); present = sorted(set(y.tolist()))
+    bal = lambda a, b: float(np.mean([(b[a == c] == c).mean() for c in np.unique(a)]))
+    other = np.where(np.isin(pred, present), pred, -1)
+    return dict(n=int(len(y)), classes=[classes[c] for c in present],
+                accuracy=float(accuracy_score(y, pred)), accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot),
+                balanced_accuracy=bal(y, pred), balanced_accuracy_ci=bootstrap_ci(y, pred, bal, n_boot),
+                per_class={classes[c]: dict(recall=float((pred[y == c] == c).mean()), support=int((y == c).sum()),
+                                            recall_ci=bootstrap_ci(y[y == c], pred[y == c], accuracy_score, n_boot)) for c in present},
+                confusion=[[int(((y == r) & (other == c)).sum()) for c in present + [-1]] for r in present],
+                confusion_columns=[classes[c] for c in present] + ["other"])
+
+# %% ../nbs/05_evaluate.ipynb #b2239125
+@torch.no_grad()
+def evaluate_external(model, meta:dict, folder, reference:dict|None=None, device="auto", n_boot:int=1000,
+                      batch_size:int=32)->dict:
+    "`external_metrics` of `model` on an external `<class>/` folder, preprocessed as the `Predictor` does, and the OOD flags."
+    items, device = external_images(folder), pick_device(device); model = model.to(device).eval()
+    tfms, preds, xs, flagged, checks = eval_tfms(meta["image_size"], meta["mean"], meta["std"]), [], [], 0, Counter()
+    for i, (p, _) in enumerate(items):
+        im = open_image(p.read_bytes(), str(p))
+        xs.append(tfms(torch.from_numpy(np.array(preprocess(im, meta["prep_size"]))).permute(2, 0, 1)))
+        if reference:
+            reasons = ood_reasons(image_stats(im), reference)
+            flagged += bool(reasons); checks.update(r.split()[0] for r in reasons)
+        if len(xs) == batch_size or i == len(items) - 1:
+            preds += model(torch.stack(xs).to(device)).argmax(1).tolist(); xs = []
+    y = [CLASSES.index(c) for _, c in items]
+    return dict(source=str(folder), **external_metrics(y, preds, n_boot=n_boot),
+                ood_flagged=flagged if reference else None, ood_checks=dict(checks))

@@ -4,6 +4,8 @@
 
 # %% ../nbs/07_inference.ipynb #38e8cece
 from __future__ import annotations
+import csv, os, time
+from concurrent.futures import ThreadPoolExecutor
 from json import dumps
 from pathlib import Path
 
@@ -14,13 +16,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.script import call_parse
 from PIL import Image
+from tqdm.auto import tqdm
 
-from .core import EyeError, paths, user_errors
+from .core import IMAGE_EXTS, EyeError, paths, user_errors
 from .data import eval_tfms, open_image, preprocess, to_rgb
 from .registry import DEFAULT_NAME, ModelVersion, load_version, seal
 
 # %% auto #0
-__all__ = ['EXPORTS', 'Calibrated', 'export', 'Predictor', 'load_image', 'predict', 'gradcam', 'predict_main', 'export_main']
+__all__ = ['EXPORTS', 'Calibrated', 'export', 'Predictor', 'load_image', 'predict', 'gradcam', 'expand_images', 'score',
+           'write_csv', 'bench_scoring', 'predict_main', 'export_main']
 
 # %% ../nbs/07_inference.ipynb #8755bc9d
 class Calibrated(nn.Module):
@@ -62,7 +66,7 @@ def export(ref:str="production", fmt:str="onnx", name:str=DEFAULT_NAME, root=Non
     return dest
 
 # %% ../nbs/07_inference.ipynb #402339ff
-def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1.0):
+def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1.0, threads:int=0):
     if kind == "torch":
         net = Calibrated(model, temperature).eval()
         def run(x):
@@ -74,6 +78,9 @@ def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1
     elif kind == "onnx":
         import onnxruntime as ort
         so = ort.SessionOptions(); so.log_severity_level = 3
+        if threads:   # a server runs many small requests at once: one thread each, and no spinning between them
+            so.intra_op_num_threads = so.inter_op_num_threads = threads
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         def run(x): return sess.run(None, {"image": np.ascontiguousarray(x.numpy(), dtype=np.float32)})[0]
     else: raise EyeError(f"unknown backend {kind!r}: use torch, torchscript or onnx")
@@ -82,20 +89,20 @@ def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1
 # %% ../nbs/07_inference.ipynb #06003c23
 class Predictor:
     "Calibrated predictions from a registered model version, with the version's own preprocessing."
-    def __init__(self, mv:ModelVersion, backend:str="auto"):
+    def __init__(self, mv:ModelVersion, backend:str="auto", threads:int=0):
         self.mv, self.classes = mv, list(mv.info["classes"])
         if backend == "auto": backend = "onnx" if (mv.path/EXPORTS["onnx"]).exists() else "torch"
         if backend in EXPORTS and not (mv.path/EXPORTS[backend]).exists():
             raise EyeError(f"{mv.path}: no {backend} export; run `eye-export {mv.version} --format {backend}`")
         self.backend = backend
-        self._run = _backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"])
+        self._run = _backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"], threads)
         p = mv.info["preprocessing"]; self.prep_size = p["prep_size"]
         self.tfms = eval_tfms(p["image_size"], p["mean"], p["std"])
 
     @classmethod
-    def load(cls, ref:str="production", backend:str="auto", name:str=DEFAULT_NAME, root=None):
+    def load(cls, ref:str="production", backend:str="auto", name:str=DEFAULT_NAME, root=None, threads:int=0):
         "Load and verify a model version (alias, `vN` or folder) with a backend: auto | torch | onnx | torchscript."
-        return cls(load_version(ref, name, root), backend)
+        return cls(load_version(ref, name, root), backend, threads)
 
     @property
     def version(self)->str: return self.mv.version
@@ -154,23 +161,90 @@ def gradcam(self:Predictor, image, layer:str|None=None, target:int|None=None, al
 
 Predictor.gradcam = gradcam
 
+# %% ../nbs/07_inference.ipynb #c8adddc0
+def expand_images(items)->list[Path]:
+    "Files as given, and the image files under each folder (recursively, sorted)."
+    out = []
+    for it in map(Path, items):
+        if it.is_dir(): out += sorted(f for f in it.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTS)
+        else: out.append(it)   # a missing file becomes an error row, not a crash
+    return out
+
+def _result(self:Predictor, p)->dict:
+    return dict(label=self.classes[int(p.argmax())], confidence=float(p.max()),
+                probs={c: float(v) for c, v in zip(self.classes, p)}, version=self.version)
+
+def _load(self:Predictor, f):
+    try: return _prep(self, load_image(f)), None
+    except EyeError as e: return None, str(e)
+    except (OSError, ValueError) as e: return None, f"{f}: {e}"
+
+def score(self:Predictor, files, batch_size:int=32, workers:int|None=None, progress:bool=False):
+    "Yield `{file, label, confidence, probs, version}` or `{file, error}` for each file, in order, predicting in batches."
+    files = list(files)
+    with ThreadPoolExecutor(workers or min(4, os.cpu_count() or 1)) as ex, \
+         tqdm(total=len(files), unit="img", disable=not progress, desc="predict") as bar:
+        for i in range(0, len(files), batch_size):
+            chunk = files[i:i+batch_size]
+            loaded = list(ex.map(lambda f: _load(self, f), chunk))
+            good = [x for x, err in loaded if err is None]
+            probs = iter(self._run(torch.stack(good)) if good else [])
+            for f, (_, err) in zip(chunk, loaded):
+                yield dict(file=str(f), error=err) if err else dict(file=str(f), **_result(self, next(probs)))
+            bar.update(len(chunk))
+
+Predictor.score = score
+
+def write_csv(results, out, classes)->dict:
+    "Write one CSV row per result to `out` (atomically); return the counts of rows and errors."
+    out, n = Path(out), dict(rows=0, errors=0)
+    out.parent.mkdir(parents=True, exist_ok=True); tmp = out.with_name(f".{out.name}.tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f); w.writerow(["file", "label", "confidence", *classes, "version", "error"])
+        for r in results:
+            n["rows"] += 1; n["errors"] += "error" in r
+            if "error" in r: w.writerow([r["file"], "", "", *[""] * len(classes), "", r["error"]])
+            else: w.writerow([r["file"], r["label"], f"{r['confidence']:.6f}", *[f"{r['probs'][c]:.6f}" for c in classes], r["version"], ""])
+    os.replace(tmp, out)
+    return n
+
+# %% ../nbs/07_inference.ipynb #809978ba
+def bench_scoring(files, model:str="production", backend:str="onnx", batch_size:int=32, name:str=DEFAULT_NAME, root=None)->dict:
+    "Images per second of `score` over `files` (after one warm-up batch), with the settings that produced it."
+    p = Predictor.load(model, backend, name, root); files = list(files)
+    list(p.score(files[:batch_size], batch_size))
+    t0 = time.perf_counter(); rows = list(p.score(files, batch_size)); dt = time.perf_counter() - t0
+    return dict(images=len(files), errors=sum("error" in r for r in rows), batch_size=batch_size, backend=p.backend,
+                threads=torch.get_num_threads(), seconds=round(dt, 3), img_per_s=round(len(files) / dt, 1))
+
 # %% ../nbs/07_inference.ipynb #9bf379de
 @call_parse
-def predict_main(*images:str,               # image files
+def predict_main(*images:str,               # image files or folders (searched recursively)
                  model:str="production",    # alias, vN or version folder
                  backend:str="auto",        # auto | torch | onnx | torchscript
                  json:bool=False,           # print one JSON object per image
+                 out:str=None,              # write one CSV row per file here (with a progress bar) instead of printing
+                 batch_size:int=32,         # images per model call
                  name:str=DEFAULT_NAME):    # model name
-    "Predict fundus images with a registered model."
+    "Predict fundus images (files or folders) with a registered model; one line, JSON object or CSV row per file."
     with user_errors():
-        if not images: raise EyeError("give at least one image file")
-        p = Predictor.load(model, backend, name); failed = False
-        for f in images:
-            try: r = {"file": f, **p.predict(f)[0]}
-            except EyeError as e: r, failed = {"file": f, "error": str(e)}, True
-            if json: print(dumps(r))
-            elif "error" in r: print(f"{f}: error: {r['error']}")
-            else: print(f"{f}: {r['label']} ({r['confidence']:.2f})  [{p.mv.name} {r['version']}]")
+        if not images: raise EyeError("give at least one image file or folder")
+        files = expand_images(images)
+        if not files: raise EyeError(f"no image files ({' '.join(IMAGE_EXTS)}) in {' '.join(images)}")
+        if batch_size < 1: raise EyeError(f"--batch-size must be at least 1, not {batch_size}")
+        p = Predictor.load(model, backend, name); t0 = time.perf_counter()
+        results = p.score(files, batch_size, progress=out is not None)
+        if out:
+            n = write_csv(results, out, p.classes); dt = time.perf_counter() - t0
+            print(f"{out}: {n['rows']} rows ({n['errors']} errors) by {p.mv.name} {p.version} in {dt:.1f} s, {n['rows'] / dt:.1f} img/s")
+            failed = n["errors"] > 0
+        else:
+            failed = False
+            for r in results:
+                failed |= "error" in r
+                if json: print(dumps(r))
+                elif "error" in r: print(f"{r['file']}: error: {r['error']}")
+                else: print(f"{r['file']}: {r['label']} ({r['confidence']:.2f})  [{p.mv.name} {r['version']}]")
         if failed: raise SystemExit(1)
 
 @call_parse(pos=["model"])

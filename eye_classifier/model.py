@@ -4,7 +4,8 @@
 
 # %% ../nbs/03_model.ipynb #4ebea939
 from __future__ import annotations
-import copy, inspect, statistics, time
+import copy, inspect
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -13,11 +14,11 @@ from fastcore.basics import patch
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.resnet import BasicBlock, ResNet
 
-from .core import CLASSES, EyeError
+from .core import CLASSES, EyeError, atomic_write
 
 # %% auto #0
-__all__ = ['ARCHS', 'conv_bn', 'ResBlock', 'ResUNet', 'feature_shapes', 'ResNet18', 'build_model', 'count_params', 'count_macs',
-           'train_throughput']
+__all__ = ['ARCHS', 'conv_bn', 'ResBlock', 'ResUNet', 'feature_shapes', 'ResNet18', 'build_model', 'save_checkpoint',
+           'load_checkpoint', 'count_params', 'count_macs']
 
 # %% ../nbs/03_model.ipynb #0e51ae8c
 def conv_bn(cin:int, cout:int, stride:int=1)->nn.Sequential:
@@ -140,6 +141,18 @@ def build_model(arch:str="resunet", # a key of `ARCHS`
         raise EyeError(f"{arch}: unknown setting(s) {unknown}; known: {sorted(known)}")
     return ARCHS[arch](num_classes=num_classes, **kwargs)
 
+# %% ../nbs/03_model.ipynb #6809430c
+def save_checkpoint(path, **state)->Path:
+    "Atomically `torch.save` a dict of tensors and plain data to `path`."
+    return atomic_write(path, writer=lambda tmp: torch.save(state, tmp))
+
+def load_checkpoint(path)->dict:
+    "Load a checkpoint safely (`weights_only=True`); a missing or damaged file is a clear error."
+    path = Path(path)
+    if not path.exists(): raise EyeError(f"{path}: checkpoint not found")
+    try: return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e: raise EyeError(f"{path}: not a valid checkpoint ({e.__class__.__name__}: {str(e)[:200]})") from None
+
 # %% ../nbs/03_model.ipynb #6828b7b5
 def count_params(model:nn.Module)->int:
     "Number of parameters."
@@ -150,21 +163,3 @@ def count_macs(model:nn.Module, image_size:int=224)->int:
     m, x = _on_meta(model, image_size)
     with FlopCounterMode(display=False) as counter: m(x)
     return counter.get_total_flops() // 2
-
-# %% ../nbs/03_model.ipynb #e86eccb9
-def train_throughput(model:nn.Module, image_size:int, batch_size:int=32,
-                     steps:int=5, # timed steps, after `warmup` untimed ones
-                     warmup:int=2)->float: # images per second
-    "Training images/s of `model` on random square images, from the median step time."
-    m = copy.deepcopy(model).train().to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(m.parameters())
-    x = torch.randn(batch_size, _in_ch(m), image_size, image_size).contiguous(memory_format=torch.channels_last)
-    y = torch.zeros(batch_size, dtype=torch.long)
-    times = []
-    for _ in range(warmup + steps):
-        start = time.perf_counter()
-        opt.zero_grad()
-        F.cross_entropy(m(x), y).backward()
-        opt.step()
-        times.append(time.perf_counter() - start)
-    return batch_size / statistics.median(times[warmup:])

@@ -13,7 +13,7 @@ from .core import IMAGE_EXTS, EyeError, load_config, paths, user_errors
 from .data import prepare
 from .evaluate import evaluate_run
 from .inference import export
-from .registry import DEFAULT_NAME, aliases, promote, register
+from .registry import DEFAULT_NAME, aliases, promote, register, validate_external
 from .synth import make_synth
 from .train import TrainConfig, fit
 
@@ -28,7 +28,8 @@ def has_images(raw)->bool:
 
 # %% ../nbs/08_pipeline.ipynb #4ed11ed2
 def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth_size:int=512, prep_size:int=224,
-                 name:str=DEFAULT_NAME, root=None, log=print, **train_overrides)->dict:
+                 name:str=DEFAULT_NAME, root=None, log=print, external=None, min_external_balanced_accuracy:float|None=None,
+                 **train_overrides)->dict:
     "Run every stage on `raw` (synthetic default when empty); return a summary of what each stage produced."
     p = paths(); raw, processed = Path(raw or p["raw"]), Path(processed or p["processed"]); t0 = time.time()
     if not has_images(raw):
@@ -40,15 +41,19 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
     cfg = load_config(TrainConfig, config, **{"data": str(processed), **train_overrides})
     log(f"[3/7] train {cfg.arch} at {cfg.image_size} px for up to {cfg.epochs} epochs"); run = fit(cfg)
     log("[4/7] evaluate"); m = evaluate_run(run)
-    log("[5/7] register"); vdir = register(run, name, root, metrics=m)
+    log("[5/7] register"); vdir = register(run, m, name, root)
+    ext = validate_external(vdir.name, external, name, root) if external else None
+    if ext: log(f"    external {Path(external).resolve().name} ({ext['n']} images): balanced accuracy {ext['balanced_accuracy']:.3f} "
+                f"[{ext['balanced_accuracy_ci'][0]:.3f}, {ext['balanced_accuracy_ci'][1]:.3f}], {ext['ood_flagged']} flagged out-of-distribution")
     log("[6/7] promote")
-    try: promote(vdir.name, "production", name, root); promoted = True
+    try: promote(vdir.name, "production", name, root, min_external_balanced_accuracy=min_external_balanced_accuracy); promoted = True
     except EyeError as e: log(f"    not promoted: {e}"); promoted = False
     prod = aliases(name, root)["production"]
     log("[7/7] export ONNX"); onnx = export(vdir.name, "onnx", name, root, data=processed)
     s = dict(data_version=rep["data_version"], run=str(run), version=vdir.name, production=prod, promoted=promoted,
              test_accuracy=m["accuracy"], test_accuracy_ci=m["accuracy_ci"], test_macro_f1=m["macro_f1"],
-             test_macro_f1_ci=m["macro_f1_ci"], ece=m["ece_after"], onnx=str(onnx), seconds=round(time.time() - t0, 1))
+             test_macro_f1_ci=m["macro_f1_ci"], ece=m["ece_after"], onnx=str(onnx), seconds=round(time.time() - t0, 1),
+             external_balanced_accuracy=ext and ext["balanced_accuracy"])
     log(f"model {name} {vdir.name} (production: {prod}), data_version {rep['data_version']}: test accuracy "
         f"{m['accuracy']:.3f} [{m['accuracy_ci'][0]:.3f}, {m['accuracy_ci'][1]:.3f}], macro-F1 {m['macro_f1']:.3f} "
         f"[{m['macro_f1_ci'][0]:.3f}, {m['macro_f1_ci'][1]:.3f}], ECE {m['ece_after']:.3f}; {s['seconds']:.0f} s")
@@ -64,7 +69,10 @@ def main(raw:str=None,             # raw dataset folder or zip (default data/raw
          epochs:int=None,          # override the config's epochs
          image_size:int=None,      # override the config's training size
          arch:str=None,            # override the config's architecture
+         external:str=None,        # folder of <class>/ images from elsewhere: validate the new version on it before promoting
+         min_external_balanced_accuracy:float=None, # promote only when the external balanced accuracy reaches this
          name:str=DEFAULT_NAME):   # model name in the registry
-    "Run the whole pipeline: (synthetic data) → prepare → train → evaluate → register → promote → export."
+    "Run the whole pipeline: (synthetic data) → prepare → train → evaluate → register → (external) → promote → export."
     kw = {k: v for k, v in dict(epochs=epochs, image_size=image_size, arch=arch).items() if v is not None}
-    with user_errors(): run_pipeline(raw, processed, config, per_class, prep_size=prep_size, name=name, **kw)
+    with user_errors(): run_pipeline(raw, processed, config, per_class, prep_size=prep_size, name=name, external=external,
+                                     min_external_balanced_accuracy=min_external_balanced_accuracy, **kw)

@@ -13,11 +13,11 @@ from fastcore.script import call_parse
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
-from .core import CLASSES, EyeError, atomic_write, user_errors
+from .core import CLASSES, SYNTH_MARK, EyeError, atomic_write, user_errors
 
 # %% auto #0
-__all__ = ['RIM', 'CUP', 'RETINA', 'VESSEL', 'HAEM', 'EXUDATE', 'VEIL', 'LUMA', 'FundusParams', 'draw_params', 'vessel_mask',
-           'lesion_masks', 'render', 'synth_fundus', 'make_synth', 'main']
+__all__ = ['RIM', 'CUP', 'RETINA', 'VESSEL', 'HAEM', 'EXUDATE', 'VEIL', 'LUMA', 'CAMERAS', 'FundusParams', 'draw_params',
+           'vessel_mask', 'lesion_masks', 'render', 'synth_fundus', 'make_synth', 'main']
 
 # %% ../nbs/02_synth.ipynb #942485b4
 @dataclasses.dataclass
@@ -193,13 +193,27 @@ def synth_fundus(label:str, # one of `CLASSES`
     im = render(p, rng)
     return (im, p) if return_params else im
 
+# %% ../nbs/02_synth.ipynb #95dad839
+CAMERAS = {  # the camera signature of each class with `confound=True`
+    "cataract":             dict(size=256, ext=".jpg",  quality=92, cast=(1.10, 1.00, 0.88)),
+    "diabetic_retinopathy": dict(size=400, ext=".jpeg", quality=95, cast=(0.92, 1.00, 1.12)),
+    "glaucoma":             dict(size=256, ext=".jpg",  quality=55, cast=(1.00, 1.10, 1.00)),
+    "normal":               dict(size=512, ext=".jpg",  quality=85, cast=(1.00, 1.00, 1.00)),
+}
+
 # %% ../nbs/02_synth.ipynb #3534b82d
+def _camera(label:str, size:int, confound:bool)->dict:
+    "Size, extension, JPEG quality (None: the drawn one) and colour cast for an image of class `label`."
+    return CAMERAS[label] if confound else dict(size=size, ext=".jpg", quality=None, cast=None)
+
 def _write_one(job):
-    out, c, i, size, seed = job
+    out, c, i, size, seed, confound = job
     label = CLASSES[c]
-    im, p = synth_fundus(label, np.random.default_rng([seed, c, i]), size, return_params=True)
-    path = Path(out)/label/f"{label}_{i:04d}.jpg"
-    atomic_write(path, writer=lambda tmp: im.save(tmp, "JPEG", quality=p.quality))
+    cam = _camera(label, size, confound)
+    im, p = synth_fundus(label, np.random.default_rng([seed, c, i]), cam["size"], return_params=True)
+    if cam["cast"]: im = Image.fromarray((np.clip(np.asarray(im, np.float32)*cam["cast"], 0, 255) + 0.5).astype(np.uint8))
+    path = Path(out)/label/f"{label}_{i:04d}{cam['ext']}"
+    atomic_write(path, writer=lambda tmp: im.save(tmp, "JPEG", quality=cam["quality"] or p.quality, comment=SYNTH_MARK))
     return path
 
 # %% ../nbs/02_synth.ipynb #d70c1cdb
@@ -209,13 +223,14 @@ def make_synth(out, # the folder to write `<class>/<class>_<i>.jpg` into
                seed:int=0, # the dataset's seed
                workers:int|None=None, # worker processes; None: all cores
                progress:bool=True, # show a progress bar
+               confound:bool=False, # give each class a camera signature (`CAMERAS`)
               )->list[Path]:
     "Write a synthetic fundus dataset of `per_class` images for each class in `CLASSES`; return the paths."
     out = Path(out)
     if per_class < 1: raise EyeError(f"per_class must be at least 1, got {per_class}")
     if size < 64: raise EyeError(f"size must be at least 64 px, got {size}")
     if out.exists() and not out.is_dir(): raise EyeError(f"{out}: exists and is not a folder")
-    jobs = [(str(out), c, i, size, seed) for c in range(len(CLASSES)) for i in range(per_class)]
+    jobs = [(str(out), c, i, size, seed, confound) for c in range(len(CLASSES)) for i in range(per_class)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     bar = dict(total=len(jobs), unit="img", disable=not progress)
     if workers == 1: return [Path(p) for p in tqdm(map(_write_one, jobs), **bar)]
@@ -229,10 +244,11 @@ def main(out:Path, # the folder to write `<class>/<class>_<i>.jpg` into
          size:int=512, # width and height in pixels
          seed:int=0, # the dataset's seed
          workers:int|None=None, # worker processes (default: all cores)
+         confound:bool=False, # give each class a camera signature, to test shortcut checks
         ):
     "Write a synthetic fundus dataset, one folder per class."
     with user_errors():
         t0 = time.perf_counter()
-        files = make_synth(out, per_class, size, seed, workers)
+        files = make_synth(out, per_class, size, seed, workers, confound=confound)
         dt = time.perf_counter() - t0
         print(f"wrote {len(files)} images to {out} in {dt:.1f} s ({len(files)/dt:.0f} images/s)")

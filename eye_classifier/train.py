@@ -4,8 +4,8 @@
 
 # %% ../nbs/04_train.ipynb #05c8e42a
 from __future__ import annotations
-import math, os, random, secrets, time
-from dataclasses import asdict, dataclass, field
+import argparse, math, os, random, secrets, time
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -17,21 +17,21 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
-from fastcore.script import call_parse
+import yaml
+from fastcore.docments import docments
 from sklearn.metrics import confusion_matrix, f1_score
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 from tqdm.auto import tqdm
 
-from .core import (CLASSES, EyeError, atomic_write, load_config, load_json, paths, save_json, save_yaml,
+from .core import (CLASSES, EyeError, load_config, load_json, paths, save_json, save_yaml,
                                  seed_everything, user_errors)
 from .data import get_loaders, train_reference
-from .model import build_model
+from .model import build_model, load_checkpoint, save_checkpoint
 
 # %% auto #0
-__all__ = ['TrainConfig', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'evaluate', 'rng_state',
-           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'dist_setup', 'confusion_figure', 'new_run_dir',
-           'fit', 'main']
+__all__ = ['TrainConfig', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'evaluate', 'Recipe', 'build_training',
+           'rng_state', 'set_rng_state', 'dist_setup', 'confusion_figure', 'new_run_dir', 'fit', 'train_parser', 'main']
 
 # %% ../nbs/04_train.ipynb #d9809f74
 @dataclass
@@ -40,15 +40,15 @@ class TrainConfig:
     arch:str="resunet"             # resunet | resnet18
     model_args:dict=field(default_factory=dict) # extra constructor arguments of the model
     image_size:int=128             # training resolution (the cache is resized on the fly)
-    epochs:int=8
-    batch_size:int=32
+    epochs:int=8                   # passes over the training split
+    batch_size:int=32              # images per optimiser step (global: split across torchrun processes)
     lr:float=2e-3                  # peak AdamW learning rate
-    weight_decay:float=0.05
+    weight_decay:float=0.05        # AdamW decoupled weight decay
     warmup_epochs:float=1.0        # linear warm-up, then cosine decay to zero
-    label_smoothing:float=0.1
+    label_smoothing:float=0.1      # cross-entropy label smoothing
     clip_grad:float=1.0            # max gradient norm (0: off)
     patience:int=5                 # early stopping: epochs without a better val macro-F1
-    seed:int=0
+    seed:int=0                     # seeds weights, data order and augmentation
     workers:int=2                  # DataLoader worker processes
     device:str="auto"              # auto | cpu | cuda
     amp:str="auto"                 # auto (bf16 on CUDA when supported, else fp16) | bf16 | fp16 | none
@@ -119,6 +119,38 @@ def evaluate(model, loader, device, dtype=None)->dict:
                 macro_f1=float(f1_score(y, pred, average="macro", labels=range(len(CLASSES)), zero_division=0)),
                 confusion=confusion_matrix(y, pred, labels=range(len(CLASSES))).tolist(), probs=p, targets=y)
 
+# %% ../nbs/04_train.ipynb #235a8912
+@dataclass
+class Recipe:
+    "How `fit` trains: optimiser, schedule, gradient scaler, loss, autocast dtype, gradient clipping, device."
+    opt:torch.optim.Optimizer
+    sched:torch.optim.lr_scheduler.LRScheduler
+    scaler:torch.amp.GradScaler
+    loss_fn:nn.Module
+    dtype:torch.dtype|None   # autocast dtype (None: full precision)
+    clip_grad:float          # max gradient norm (0: off)
+    device:torch.device
+
+    def epoch(self, model, loader, desc:str="train")->dict:
+        "`train_one_epoch` of `model` over `loader` with this recipe: mean loss, accuracy and images/s."
+        return train_one_epoch(model, loader, self.opt, self.sched, self.scaler, self.loss_fn, self.device, self.dtype,
+                               self.clip_grad, desc)
+
+def build_training(cfg:TrainConfig, # lr, weight_decay, epochs, warmup_epochs, amp, label_smoothing, clip_grad
+                   model:nn.Module, # already on its device; the optimiser holds its parameters
+                   steps:int, # optimiser steps per epoch (batches of the training loader)
+                   class_weights:torch.Tensor|None=None # per-class loss weights (None: unweighted)
+                  )->Recipe:
+    "The training recipe of `cfg` for `model`."
+    device = next(model.parameters()).device
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = warmup_cosine(opt, cfg.epochs * steps, int(cfg.warmup_epochs * steps))
+    dtype = amp_dtype(device, cfg.amp)
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+    loss_fn = nn.CrossEntropyLoss(weight=None if class_weights is None else class_weights.to(device),
+                                  label_smoothing=cfg.label_smoothing)
+    return Recipe(opt, sched, scaler, loss_fn, dtype, cfg.clip_grad, device)
+
 # %% ../nbs/04_train.ipynb #3d3ce4a5
 def rng_state()->dict:
     "Python, NumPy and torch RNG states as plain data and tensors."
@@ -132,17 +164,6 @@ def set_rng_state(st:dict):
     n = st["numpy"]; np.random.set_state((n[0], n[1].numpy().astype(np.uint32), *n[2:]))
     torch.set_rng_state(st["torch"])
     if st["cuda"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st["cuda"])
-
-def save_checkpoint(path, **state):
-    "Atomically `torch.save` a dict of tensors and plain data to `path`."
-    return atomic_write(path, writer=lambda tmp: torch.save(state, tmp))
-
-def load_checkpoint(path)->dict:
-    "Load a checkpoint safely (`weights_only=True`); a missing or damaged file is a clear error."
-    path = Path(path)
-    if not path.exists(): raise EyeError(f"{path}: checkpoint not found")
-    try: return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e: raise EyeError(f"{path}: not a valid checkpoint ({e.__class__.__name__}: {str(e)[:200]})") from None
 
 # %% ../nbs/04_train.ipynb #ce77af50
 def dist_setup(device:torch.device)->tuple[int, int]:
@@ -221,13 +242,8 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     model = build_model(cfg.arch, num_classes=len(CLASSES), **cfg.model_args)
     meta = _meta(cfg, data, model)
     model = model.to(device, memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps = len(dls["train"])
-    sched = warmup_cosine(opt, cfg.epochs * steps, int(cfg.warmup_epochs * steps))
-    dtype = amp_dtype(device, cfg.amp)
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
-    w = _class_weights(dls["train"].dataset, len(CLASSES))
-    loss_fn = nn.CrossEntropyLoss(weight=None if w is None else w.to(device), label_smoothing=cfg.label_smoothing)
+    recipe = build_training(cfg, model, len(dls["train"]), _class_weights(dls["train"].dataset, len(CLASSES)))
+    opt, sched, scaler, dtype = recipe.opt, recipe.sched, recipe.scaler, recipe.dtype
     start, hist, early = 0, [], dict(best=-1.0, best_epoch=-1, bad_epochs=0)
     if ck:
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"])
@@ -246,7 +262,7 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     for ep in range(start, cfg.epochs):
         seed_everything(cfg.seed + ep); dls["train"].generator.manual_seed(cfg.seed + ep)
         if world > 1: dls["train"].sampler.set_epoch(ep)
-        tr = train_one_epoch(net, dls["train"], opt, sched, scaler, loss_fn, device, dtype, cfg.clip_grad, f"epoch {ep+1}/{cfg.epochs}")
+        tr = recipe.epoch(net, dls["train"], f"epoch {ep+1}/{cfg.epochs}")
         stop = False
         if rank == 0:
             va = evaluate(model, dls["val"], device, dtype)
@@ -277,29 +293,38 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     return run
 
 # %% ../nbs/04_train.ipynb #cc92c5c6
-@call_parse
-def main(config:str=None,          # YAML file of TrainConfig fields (default: configs/train.yaml when present)
-         resume:str=None,          # run folder to resume from its last checkpoint
-         data:str=None,            # prepared dataset folder
-         arch:str=None,            # resunet | resnet18
-         image_size:int=None,      # training resolution
-         epochs:int=None,
-         batch_size:int=None,
-         lr:float=None,
-         seed:int=None,
-         workers:int=None,
-         device:str=None,          # auto | cpu | cuda
-         amp:str=None,             # auto | bf16 | fp16 | none
-         compile:bool=False,       # torch.compile the model
-         out:str=None,             # parent folder of run folders
-         stop_after:int=None):     # stop after this many epochs (resume later with --resume)
+def _yaml_dict(s:str)->dict:
+    d = yaml.safe_load(s)
+    if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"expected a mapping such as '{{blocks: 1}}', got {s!r}")
+    return d
+
+def train_parser()->argparse.ArgumentParser:
+    "`eye-train`'s flags: `--config`, `--resume`, `--stop-after`, and one per `TrainConfig` field with its description."
+    p = argparse.ArgumentParser(prog="eye-train", description="Train a fundus classifier; prints the run folder.")
+    p.add_argument("--config", help="YAML file of TrainConfig fields (default: configs/train.yaml when present)")
+    p.add_argument("--resume", help="run folder to resume from its last checkpoint (its saved config is used)")
+    p.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later with --resume)")
+    docs, kinds = docments(TrainConfig), dict(str=str, int=int, float=float, dict=_yaml_dict)
+    for f in fields(TrainConfig):
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        flag, text = "--" + f.name.replace("_", "-"), f"{docs[f.name]} (default: {default})"
+        if f.type == "bool": p.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
+        else: p.add_argument(flag, type=kinds[f.type], metavar=f.type.upper(), help=text)
+    return p
+
+def main(argv:list[str]|None=None):
     "Train a fundus classifier; prints the run folder."
+    args = vars(train_parser().parse_args(argv))
+    config, resume, stop_after = args.pop("config"), args.pop("resume"), args.pop("stop_after")
     with user_errors():
         if resume: run = fit(resume=resume, stop_after=stop_after)
         else:
-            config = config or (paths()["configs"]/"train.yaml" if (paths()["configs"]/"train.yaml").exists() else None)
-            cfg = load_config(TrainConfig, config, data=data, arch=arch, image_size=image_size, epochs=epochs,
-                              batch_size=batch_size, lr=lr, seed=seed, workers=workers, device=device, amp=amp,
-                              compile=compile or None, out=out)
-            run = fit(cfg, stop_after=stop_after)
+            default = paths()["configs"]/"train.yaml"
+            run = fit(load_config(TrainConfig, config or (default if default.exists() else None), **args), stop_after=stop_after)
         if run is not None: print(f"run folder: {run}")
+
+# `python -m eye_classifier.train` (torchrun) runs this file as `__main__`, where the field comments cannot be read
+# back: call the imported module's `main` instead.
+if __name__ == "__main__" and "__file__" in globals():
+    from eye_classifier.train import main as _main
+    _main()

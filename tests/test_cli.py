@@ -47,6 +47,19 @@ def test_models_list_and_show(project):
     assert r.returncode == 0 and f"staging -> {prod}" in r.stdout, r.stderr
 
 
+def _logged(db, n, timeout=60):
+    "Wait until the server's prediction log holds `n` rows: it is written off the request path, a moment later."
+    import sqlite3, time
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        try:
+            with sqlite3.connect(db) as c:
+                if c.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] >= n: return
+        except sqlite3.OperationalError: pass
+        time.sleep(0.2)
+    raise AssertionError(f"{db}: fewer than {n} rows after {timeout} s")
+
+
 def _post_all(server, images, tf):
     for f in images:
         im = tf(Image.open(f).convert("RGB"))
@@ -60,12 +73,12 @@ def test_monitor_flags_shifted_inputs(server, project, tmp_path):
     db = project["root"]/"reports/predictions.db"
     imgs = [f for fs in project["images"].values() for f in fs]
     db.unlink(missing_ok=True)
-    _post_all(server, imgs, lambda im: im)
+    _post_all(server, imgs, lambda im: im); _logged(db, len(imgs))
     same = run("eye-monitor", "--db", db, "--out", tmp_path/"same", env=env)
     assert same.returncode == 0, same.stdout + same.stderr
     db.unlink()
     _post_all(server, imgs[::2], lambda im: ImageEnhance.Brightness(im).enhance(0.4))
-    _post_all(server, imgs[1::2], lambda im: im.convert("L").convert("RGB"))
+    _post_all(server, imgs[1::2], lambda im: im.convert("L").convert("RGB")); _logged(db, len(imgs))
     shifted = run("eye-monitor", "--db", db, "--out", tmp_path/"shift", env=env)
     assert shifted.returncode == 1 and "DRIFT" in shifted.stdout, shifted.stdout + shifted.stderr
     assert (tmp_path/"shift/drift.json").exists() and (tmp_path/"shift/drift.png").exists()
@@ -77,3 +90,23 @@ def test_bench_quick(tmp_path):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     rep = json.loads((tmp_path/"benchmarks.json").read_text())
     assert {"machine", "targets"} <= set(rep) and (tmp_path/"benchmarks.md").read_text().startswith("# Benchmarks")
+
+
+def test_predict_folder_to_csv(project, tmp_path):
+    "`eye-predict DIR --out preds.csv`: one row per file, a broken file's row carries its error, nothing crashes."
+    import csv
+    env = {**os.environ, "EYE_HOME": str(project["root"])}
+    d = tmp_path/"in"; (d/"more").mkdir(parents=True)
+    good = [f for fs in project["images"].values() for f in fs[:2]]
+    for i, f in enumerate(good): ((d/"more") if i % 2 else d).joinpath(f.name).write_bytes(f.read_bytes())
+    (d/"broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    r = run("eye-predict", d, "--out", tmp_path/"preds.csv", "--batch-size", 3, env=env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    rows = list(csv.DictReader(open(tmp_path/"preds.csv")))
+    assert len(rows) == len(good) + 1
+    errors = {Path(row["file"]).name: row["error"] for row in rows if row["error"]}
+    assert list(errors) == ["broken.png"] and "broken.png" in errors["broken.png"]
+    ok = [row for row in rows if not row["error"]]
+    assert {row["version"] for row in ok} == {project["summary"]["production"]}
+    assert all(abs(sum(float(row[c]) for c in ("cataract", "diabetic_retinopathy", "glaucoma", "normal")) - 1) < 1e-4 for row in ok)
+    assert f"{len(good) + 1} rows (1 errors)" in r.stdout

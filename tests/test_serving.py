@@ -1,5 +1,6 @@
 """End to end against a live `eye-serve`: gradio_client, REST, load and fuzz."""
 import io, random, statistics, time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -12,16 +13,16 @@ from eye_classifier.core import CLASSES
 def test_gradio_client_predicts(server, project):
     from gradio_client import Client, handle_file
     client = Client(server + "/", verbose=False)
-    probs, cam, note = client.predict(handle_file(str(project["images"]["glaucoma"][0])), api_name="/predict")
+    probs, photo, cam, note = client.predict(handle_file(str(project["images"]["glaucoma"][0])), api_name="/predict")
     scores = {c["label"]: c["confidence"] for c in probs["confidences"]}
     assert set(scores) == set(CLASSES)
     assert abs(sum(scores.values()) - 1) < 1e-3
-    assert "model v" in note
+    assert "model v" in note and Path(photo).is_file() and Path(cam).is_file()
 
 
 def test_rest_endpoints(server, project):
-    h = httpx.get(server + "/health").json()
-    assert h["status"] == "ok" and h["model_version"] == project["summary"]["production"]
+    h = httpx.get(server + "/health")
+    assert (h.status_code, h.json()["status"], h.json()["model_version"]) == (200, "ok", project["summary"]["production"])
     m = httpx.get(server + "/v1/model").json()
     assert m["classes"] == list(CLASSES) and 0 <= m["metrics"]["macro_f1"] <= 1
     assert "/v1/predict" in httpx.get(server + "/openapi.json").json()["paths"]
