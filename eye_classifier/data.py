@@ -17,18 +17,22 @@ from PIL import Image, ImageFilter, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.tree import DecisionTreeClassifier
 
-from .core import (CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, save_json,
+from .core import (CLASSES, IMAGE_EXTS, SYNTH_MARK, EyeError, canon_class, load_json, paths, save_json,
                                  sha256_bytes, user_errors, atomic_write)
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'STAT_KEYS', 'SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP', 'SIG_MIN',
-           'SIG_LOOSE', 'SIG_ZOOMS', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS', 'PREP_VERSION', 'MANIFEST_COLS',
-           'RawFile', 'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'dhash',
-           'band', 'centres', 'variants', 'similarity', 'read_raw', 'model_pixels', 'read_record', 'dedupe',
-           'near_pairs', 'patient_key', 'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample',
-           'oversample', 'split_groups', 'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest',
-           'FundusDataset', 'eval_tfms', 'train_tfms', 'get_loaders', 'train_reference', 'main']
+__all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'STAT_KEYS', 'CUES', 'SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP',
+           'SIG_MIN', 'SIG_LOOSE', 'SIG_ZOOMS', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS', 'PREP_VERSION',
+           'MANIFEST_COLS', 'RawFile', 'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess',
+           'image_stats', 'source_cues', 'provenance', 'shortcut_check', 'dhash', 'band', 'centres', 'variants',
+           'similarity', 'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs', 'patient_key',
+           'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample', 'oversample', 'split_groups',
+           'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest', 'FundusDataset', 'eval_tfms',
+           'train_tfms', 'get_loaders', 'train_reference', 'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -137,6 +141,46 @@ def image_stats(im:Image.Image, thresh:int=20)->dict:
                 **{f"mean_{c}": round(float(a[..., i].mean()), 4) for i, c in enumerate("rgb")},
                 border_fraction=round(float((lum < thresh / 255).mean()), 4))
 
+# %% ../nbs/01_data.ipynb #74fcc899
+def source_cues(path:str, data:bytes, head:Image.Image)->dict:
+    "What a file gives away without its pixels' content: extension, bytes per pixel, EXIF, synthetic mark, aspect."
+    w, h = head.size
+    return dict(ext=Path(path).suffix.lower(), bytes_per_pixel=round(len(data) / (w * h), 4), exif=bool(head.info.get("exif")),
+                aspect=round(w / h, 4), synthetic=head.info.get("comment") == SYNTH_MARK)
+
+# %% ../nbs/01_data.ipynb #da4d6ee2
+def provenance(recs:list[dict])->str:
+    "`synthetic`, `real` or `mixed`: how many records carry the synthetic mark."
+    n = sum(bool(r.get("synthetic")) for r in recs)
+    return "synthetic" if recs and n == len(recs) else "real" if n == 0 else "mixed"
+
+
+# %% ../nbs/01_data.ipynb #c79955d1
+CUES = {  # a cue a file or its pixels give away without the disease -> the record fields that carry it
+    "extension": ("ext",), "original size": ("width", "height"), "bytes per pixel": ("bytes_per_pixel",),
+    "EXIF": ("exif",), "border shape": ("border_fraction", "aspect"),
+    "colour": ("mean_r", "mean_g", "mean_b", "brightness", "contrast"),
+}
+
+def shortcut_check(rows:list[dict], margin:float=0.15, seed:int=0)->dict:
+    "Cross-validated accuracy of each source cue alone, and of all together, against chance; warns when one is far above."
+    y = np.array([r["label"] for r in rows])
+    _, counts = np.unique(y, return_counts=True)
+    chance = round(float(counts.max() / max(len(y), 1)), 3)
+    if len(counts) < 2 or counts.min() < 2:
+        return dict(chance=chance, cues={}, combined=None, top=[], margin=margin, warning=False, message="too few images per class to check")
+    exts = sorted({r["ext"] for r in rows})
+    def X(fields): return np.array([[exts.index(r[f]) if f == "ext" else float(r[f]) for f in fields] for r in rows])
+    folds = StratifiedKFold(int(min(5, counts.min())), shuffle=True, random_state=seed)
+    def acc(clf, fields): return round(float(cross_val_score(clf, X(fields), y, cv=folds).mean()), 3)
+    cues = {k: acc(DecisionTreeClassifier(max_depth=4, min_samples_leaf=5, random_state=seed), f) for k, f in CUES.items()}
+    combined = acc(HistGradientBoostingClassifier(max_depth=4, random_state=seed), [f for fs in CUES.values() for f in fs])
+    top = [k for k, a in sorted(cues.items(), key=lambda kv: -kv[1]) if a > chance + margin]
+    warning = bool(top) or combined > chance + margin
+    message = (f"source cues predict the label far above chance ({', '.join(top) or 'only in combination'}): a model may "
+               "learn the camera, not the disease" if warning else "no source cue predicts the label")
+    return dict(chance=chance, cues=cues, combined=combined, top=top, margin=margin, warning=warning, message=message)
+
 # %% ../nbs/01_data.ipynb #47288455
 SIG_BASE, SIG_SIDE, SIG_SHIFT, SIG_KEEP = 40, 32, 2, 0.7
 SIG_MIN = 0.975     # similarity of a near-duplicate pair (measured below: recall and false pairs on real images)
@@ -217,11 +261,11 @@ def read_record(raw, f:RawFile, image_size:int=224)->dict:
     try:
         if not f.path.lower().endswith(IMAGE_EXTS): raise EyeError(f"{f.path}: not an image file type ({Path(f.path).suffix or 'no extension'})")
         data = read_raw(raw, f)
-        _, fmt, w, h = probe(data, f.path)
+        head, fmt, w, h = probe(data, f.path)
         rgb, sq = _decode_crop(data, f.path, image_size)
     except EyeError as e: return dict(path=f.path, reason=str(e).removeprefix(f"{f.path}: "))
     return dict(path=f.path, label=f.label, sha256=sha256_bytes(data), dhash=dhash(sq), band=band(sq),
-                **{**image_stats(rgb), "width": w, "height": h}, format=fmt.lower(),
+                **{**image_stats(rgb), "width": w, "height": h}, format=fmt.lower(), **source_cues(f.path, data, head),
                 pixels=np.asarray(sq.resize((image_size, image_size), Image.LANCZOS)))
 
 # %% ../nbs/01_data.ipynb #be73d1c4
@@ -477,7 +521,8 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
     rows, grouping = _assign(kept, pairs, p)
     _write_cache(out, rows, image_size)
     _write_manifest(out, rows)
-    report = dict(data_version=data_version(rows, asdict(p)), source=str(raw), params=asdict(p), prep_version=PREP_VERSION,
+    report = dict(data_version=data_version(rows, asdict(p)), source=str(raw), provenance=provenance(kept), params=asdict(p),
+                  prep_version=PREP_VERSION, shortcuts=shortcut_check([r for r in rows if not r["copy"]], seed=p.seed),
                   counts=_counts(found, kept, rows), n_found=len(found), n_kept=len(kept),
                   rejected=[dict(path=r["path"], reason=r["reason"]) for r in recs if "reason" in r],
                   duplicates=dups, label_conflicts=exact, near_label_conflicts=near, **grouping, norm=_channel_stats(out),
@@ -500,7 +545,10 @@ def summary(report:dict)->str:
     lines.append(f"groups {report['n_groups']}, near-duplicate pairs {report['near_duplicate_pairs']}, "
                  f"largest group {big['size']} ({big['reason']}: {', '.join(f'{k} {v}' for k, v in big['labels'].items())})")
     lines.append("audit, near-duplicate pairs across splits: " + ", ".join(f"{k} {v}" for k, v in report["audit"].items()))
-    lines.append(f"data_version {report['data_version']}  ({report['images_per_s']} images/s)")
+    sc = report["shortcuts"]
+    lines.append(f"shortcut check: {'WARNING ' if sc['warning'] else ''}{sc['message']}; " + ", ".join(f"{k} {v:.2f}" for k, v in sc["cues"].items())
+                 + (f", combined {sc['combined']:.2f} (chance {sc['chance']:.2f})" if sc["combined"] is not None else ""))
+    lines.append(f"data_version {report['data_version']}, {report['provenance']} images  ({report['images_per_s']} images/s)")
     return "\n".join(lines)
 
 # %% ../nbs/01_data.ipynb #bec74529

@@ -15,24 +15,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, precision_recall_fscore_support,
                              roc_auc_score, roc_curve)
-from sklearn.model_selection import cross_val_score
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.pipeline import make_pipeline
-from sklearn.compose import make_column_transformer
 
 from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, save_json
-from .data import FundusDataset, eval_tfms, image_stats, load_manifest, open_image, preprocess
+from .data import FundusDataset, eval_tfms, image_stats, open_image, preprocess
 from .model import build_model, load_checkpoint
 from .monitor import ood_reasons
 from .train import confusion_figure, evaluate, pick_device
 
 # %% auto #0
 __all__ = ['class_metrics', 'bootstrap_ci', 'macro_f1', 'class_f1', 'ece', 'fit_temperature', 'roc_figure', 'reliability_figure',
-           'curves_figure', 'worst_figure', 'shortcut_check', 'load_run', 'evaluate_model', 'evaluate_run',
-           'external_images', 'external_metrics', 'evaluate_external']
+           'curves_figure', 'worst_figure', 'load_run', 'evaluate_model', 'evaluate_run', 'external_images',
+           'external_metrics', 'evaluate_external']
 
 # %% ../nbs/05_evaluate.ipynb #c3709daf
 def class_metrics(y, probs, classes=CLASSES)->dict:
@@ -117,22 +112,6 @@ def worst_figure(images, y, probs, n:int=8, classes=CLASSES):
     if not len(wrong): axs[0][0].text(0.5, 0.5, "no misclassified images", ha="center")
     fig.tight_layout(); return fig
 
-# %% ../nbs/05_evaluate.ipynb #ed2ff83b
-def shortcut_check(rows:list[dict], seed:int=0)->dict:
-    "Cross-validated accuracy of a logistic regression on image metadata alone, against chance."
-    import pandas as pd
-    df = pd.DataFrame([dict(width=float(r["width"]), height=float(r["height"]), aspect=float(r["width"]) / float(r["height"]),
-                            format=r["format"], label=r["label"]) for r in rows if int(r.get("copy", 0)) == 0])
-    chance = float(df["label"].value_counts(normalize=True).max())
-    pre = make_column_transformer((StandardScaler(), ["width", "height", "aspect"]), (OneHotEncoder(handle_unknown="ignore"), ["format"]))
-    clf = make_pipeline(pre, LogisticRegression(max_iter=500))
-    folds = int(min(5, df["label"].value_counts().min()))
-    acc = float(cross_val_score(clf, df, df["label"], cv=folds).mean()) if folds >= 2 else chance
-    warn = acc > chance + 0.15
-    return dict(metadata_accuracy=round(acc, 4), chance=round(chance, 4), warning=bool(warn),
-                message=("image metadata alone predicts the label far above chance: the model may learn the source, "
-                         "not the disease" if warn else "metadata does not predict the label"))
-
 # %% ../nbs/05_evaluate.ipynb #ffbc2c8d
 def load_run(run)->tuple[torch.nn.Module, dict]:
     "The best model of run folder `run` (eval mode, CPU) and its metadata."
@@ -166,7 +145,7 @@ def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=N
              per_class_f1_ci=dict(zip(CLASSES, map(list, zip(*bootstrap_ci(y, pred, class_f1, n_boot))))),
              confusion=np.bincount(y * len(CLASSES) + pred, minlength=len(CLASSES)**2).reshape(len(CLASSES), -1).tolist(),
              temperature=T, ece_before=ece(raw, y), ece_after=ece(cal, y),
-             shortcut=shortcut_check([r for r in load_manifest(data) if r["split"] == "train"]))
+             shortcut=rep.get("shortcuts"))
     if out:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
         cm = np.array(m["confusion"])

@@ -57,6 +57,12 @@ def package_versions(names=("eye_classifier", "torch", "torchvision", "numpy", "
 # %% ../nbs/06_registry.ipynb #bf0a901b
 def _ci(ci): return f"({ci[0]:.3f}–{ci[1]:.3f})"
 
+def _shortcut_line(sc:dict|None)->str:
+    "The shortcut check in one sentence: the verdict, then each cue's accuracy against chance."
+    if not sc or not sc.get("cues"): return "not measured for this dataset"
+    cues = ", ".join(f"{k} {v:.2f}" for k, v in sc["cues"].items())
+    return f"{'**warning**: ' if sc['warning'] else ''}{sc['message']} (accuracy from each cue alone: {cues}; all together {sc['combined']:.2f}; chance {sc['chance']:.2f})"
+
 def _provenance_note(prov:str)->str:
     "A warning for a version trained on data that is not (only) real photographs."
     if prov in ("synthetic", "mixed"):
@@ -116,8 +122,7 @@ Expected calibration error (15 bins) {metrics['ece_before']:.3f} before and {met
 temperature scaling (T fitted on the validation split).
 {_external_card(metrics.get('external', {}))}
 ## Limitations
-- Source shortcuts: image metadata alone predicts the label with accuracy {sc.get('metadata_accuracy')} (chance {sc.get('chance')}).
-  {sc.get('message', '')}. Real datasets mix cameras and clinics per class; the model may partly learn the source.
+- Source shortcuts (checked by `eye-prepare`): {_shortcut_line(sc)}. Real datasets mix cameras and clinics per class; the model may partly learn the source.
 - Resolution: images are reduced to {p['image_size']} px; small lesions (micro-aneurysms) may be lost.
 - Population: the training data's demographics, cameras and disease severities are not documented; expect lower
   performance on other populations, devices, image quality and on diseases outside the four classes.
@@ -335,4 +340,4 @@ def evaluate_main(target:str,          # run folder, or registered model: alias,
         print(f"{split}: accuracy {m['accuracy']:.3f} {tuple(round(x, 3) for x in m['accuracy_ci'])}, "
               f"macro-F1 {m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, "
               f"ECE {m['ece_before']:.3f} -> {m['ece_after']:.3f} (T={m['temperature']:.2f})")
-        if m["shortcut"]["warning"]: print(f"warning: {m['shortcut']['message']} ({m['shortcut']['metadata_accuracy']:.2f} vs chance {m['shortcut']['chance']:.2f})")
+        if (m.get("shortcut") or {}).get("warning"): print(f"warning: {_shortcut_line(m['shortcut'])}")
