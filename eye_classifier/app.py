@@ -102,11 +102,11 @@ class Service:
     def version(self): return self.predictor.version if self.predictor else None
 
 # %% ../nbs/10_app.ipynb #a7d8cb24
-def check_upload(data:bytes, name:str="upload"):
-    "Decode an upload into an RGB image, or raise `EyeError` saying what is wrong with it."
+def check_upload(data:bytes, name:str="upload", pred:Predictor|None=None):
+    "Decode an upload into an RGB image (as `pred`'s training cache did, when given), or raise `EyeError` saying what is wrong."
     if not data: raise BadImage(f"{name}: empty file")
     if len(data) > MAX_BYTES: raise TooLarge(f"{name}: too large ({len(data) / 2**20:.1f} MB; the limit is 20 MB)")
-    return load_image(data, name)
+    return pred.decode(data, name) if pred else load_image(data, name)
 
 def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api")->list:
     "Check every upload, predict the good ones in one batch, flag and log each: a result dict or an `EyeError` per item."
@@ -114,7 +114,7 @@ def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api")-
     if pred is None: raise NoModel(NO_MODEL)
     t0, out, ims = time.perf_counter(), [None] * len(items), {}
     for i, (data, name) in enumerate(items):
-        try: ims[i] = check_upload(data, name)
+        try: ims[i] = check_upload(data, name, pred)
         except EyeError as e: out[i] = e
     res = pred.predict(list(ims.values())) if ims else []
     latency = (time.perf_counter() - t0) * 1000 / max(len(ims), 1)
@@ -278,7 +278,7 @@ def predict_ui(svc:Service, path):
     p = Path(path); data = p.read_bytes()
     try:
         r = svc.predict_bytes(data, p.name, source="app")
-        im = check_upload(data, p.name); cam = pred.gradcam(im)
+        im = check_upload(data, p.name, pred); cam = pred.gradcam(im)
     except EyeError as e: raise gr.Error(str(e).replace(str(p.parent) + "/", "")) from None
     notes = [f"Predicted **{r['label']}** ({r['confidence']:.0%}) by model {r['version']} in {r['latency_ms']:.0f} ms."]
     if r["low_confidence"]: notes.append("⚠️ Low confidence: the model is unsure about this image.")

@@ -8,6 +8,7 @@ import csv, io, json, os, re, threading, time, warnings, zipfile
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +26,14 @@ from .core import (CLASSES, IMAGE_EXTS, SYNTH_MARK, EyeError, canon_class, load_
                                  sha256_bytes, user_errors, atomic_write)
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'STAT_KEYS', 'CUES', 'SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP',
-           'SIG_MIN', 'SIG_LOOSE', 'SIG_ZOOMS', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS', 'PREP_VERSION',
-           'MANIFEST_COLS', 'RawFile', 'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess',
-           'image_stats', 'source_cues', 'provenance', 'shortcut_check', 'dhash', 'band', 'centres', 'variants',
-           'similarity', 'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs', 'patient_key',
+__all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'CROP', 'STAT_KEYS', 'CUES', 'SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP',
+           'SIG_MIN', 'SIG_LOOSE', 'SIG_ZOOMS', 'JPEG_DRAFT', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS',
+           'PREP_VERSION', 'MANIFEST_COLS', 'RawFile', 'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop',
+           'preprocess', 'image_stats', 'source_cues', 'provenance', 'shortcut_check', 'dhash', 'band', 'centres',
+           'variants', 'similarity', 'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs', 'patient_key',
            'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample', 'oversample', 'split_groups',
-           'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest', 'FundusDataset', 'eval_tfms',
-           'train_tfms', 'get_loaders', 'train_reference', 'main']
+           'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest', 'FundusDataset', 'to_input',
+           'eval_tfms', 'train_tfms', 'input_spec', 'get_loaders', 'train_reference', 'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -112,15 +113,17 @@ def open_image(data:bytes, name:str="image", draft:int|None=None)->Image.Image:
     return to_rgb(im)
 
 # %% ../nbs/01_data.ipynb #bbfad252
-def fundus_crop(im:Image.Image, thresh:int=20)->Image.Image:
+CROP = dict(threshold=20, mask_thumbnail=256, min_fraction=0.01, min_side=16)  # written into each model's input spec
+
+def fundus_crop(im:Image.Image, thresh:int=CROP["threshold"])->Image.Image:
     "Crop the bright fundus region (threshold the dark border) and pad it to a centred square."
-    small = im.convert("L"); small.thumbnail((256, 256))
+    small = im.convert("L"); small.thumbnail((CROP["mask_thumbnail"],) * 2)
     mask = np.asarray(small) > thresh
     sx, sy = im.width / small.width, im.height / small.height
-    rows, cols = np.flatnonzero(mask.mean(1) > 0.01), np.flatnonzero(mask.mean(0) > 0.01)
+    rows, cols = np.flatnonzero(mask.mean(1) > CROP["min_fraction"]), np.flatnonzero(mask.mean(0) > CROP["min_fraction"])
     if len(rows) and len(cols):
         box = (int(cols[0]*sx), int(rows[0]*sy), int(np.ceil((cols[-1]+1)*sx)), int(np.ceil((rows[-1]+1)*sy)))
-        if box[2] - box[0] >= 16 and box[3] - box[1] >= 16: im = im.crop(box)
+        if min(box[2] - box[0], box[3] - box[1]) >= CROP["min_side"]: im = im.crop(box)
     side = max(im.size)
     sq = Image.new("RGB", (side, side))
     sq.paste(im, ((side - im.width) // 2, (side - im.height) // 2))
@@ -246,9 +249,11 @@ def read_raw(raw, f:RawFile)->bytes:
         return (Path(raw)/f.path).read_bytes()
     except (OSError, zipfile.BadZipFile, KeyError) as e: raise EyeError(f"{f.path}: unreadable ({e.__class__.__name__}: {e})") from None
 
+JPEG_DRAFT = 2  # a JPEG is decoded at the smallest DCT scale that keeps at least JPEG_DRAFT x the cached side
+
 def _decode_crop(data:bytes, name:str, size:int)->tuple[Image.Image, Image.Image]:
-    "(decoded RGB, cropped square fundus) of image bytes; a JPEG is decoded at a reduced scale >= 2 * `size`."
-    rgb = open_image(data, name, draft=2 * size)
+    "(decoded RGB, cropped square fundus) of image bytes; a JPEG is decoded at a reduced scale >= JPEG_DRAFT * `size`."
+    rgb = open_image(data, name, draft=JPEG_DRAFT * size)
     return rgb, fundus_crop(rgb)
 
 def model_pixels(data:bytes, name:str="image", size:int=224)->Image.Image:
@@ -576,14 +581,38 @@ class FundusDataset(Dataset):
         return (self.tfms(x) if self.tfms else x), y
 
 # %% ../nbs/01_data.ipynb #a4a0c97e
+def to_input(pixels:Image.Image|np.ndarray, size:int, mean, std)->torch.Tensor:
+    "The model's input from cached or preprocessed RGB pixels: bilinear resize (PIL), scale to [0, 1], normalise; CHW float32."
+    im = pixels if isinstance(pixels, Image.Image) else Image.fromarray(np.asarray(pixels))
+    if im.size != (size, size): im = im.resize((size, size), Image.BILINEAR)
+    a = (np.asarray(im, np.float32) / 255 - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))
+
+def _eval(x:torch.Tensor, size:int, mean, std)->torch.Tensor:
+    if x.ndim == 4: return torch.stack([_eval(i, size, mean, std) for i in x])
+    return to_input(x.permute(1, 2, 0).numpy(), size, mean, std)
+
 def eval_tfms(size:int, mean, std):
-    "Resize (antialiased) and normalise a uint8 CHW image: the validation, test and inference transform."
-    return v2.Compose([v2.Resize((size, size), antialias=True), v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)])
+    "The validation and test transform of a cached uint8 CHW image (or NCHW batch): `to_input`, exactly what the `Predictor` runs."
+    return partial(_eval, size=size, mean=mean, std=std)
 
 def train_tfms(size:int, mean, std):
     "Resize, augment (flips, small rotations, colour jitter), normalise; resizing first makes the rest cheaper."
     return v2.Compose([v2.Resize((size, size), antialias=True), v2.RandomHorizontalFlip(), v2.RandomRotation(15),
                        v2.ColorJitter(0.2, 0.2, 0.15, 0.02), v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)])
+
+# %% ../nbs/01_data.ipynb #35e1d673
+def input_spec(prep_size:int, image_size:int, mean, std)->dict:
+    "How to rebuild the model's input from an image file, with every constant the code above uses."
+    lo, hi = [(0 - m) / s for m, s in zip(mean, std)], [(1 - m) / s for m, s in zip(mean, std)]
+    return dict(
+        decode=dict(mode="RGB", jpeg_draft=[JPEG_DRAFT * prep_size] * 2, how="PIL Image.draft('RGB', jpeg_draft) before load, JPEG only"),
+        crop=dict(**CROP, how="luma (PIL 'L') thumbnail to mask_thumbnail px; rows/columns with more than min_fraction of "
+                  "pixels above threshold; their bounding box scaled back to full size (floor start, ceil end), kept if both sides >= min_side"),
+        pad=dict(to="square", fill=[0, 0, 0], position="centre, offsets floored"),
+        resize=[dict(size=prep_size, filter="LANCZOS"), dict(size=image_size, filter="BILINEAR", when="size differs")],
+        scale=1 / 255, mean=list(mean), std=list(std), layout="NCHW", channels="RGB", dtype="float32",
+        shape=[None, 3, image_size, image_size], value_range=[round(min(lo), 4), round(max(hi), 4)])
 
 # %% ../nbs/01_data.ipynb #25ea0b54
 def get_loaders(root, image_size:int=224, batch_size:int=32, workers:int=2, seed:int=0, distributed:bool=False,

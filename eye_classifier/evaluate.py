@@ -19,7 +19,7 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, 
                              roc_auc_score, roc_curve)
 
 from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, save_json
-from .data import FundusDataset, eval_tfms, image_stats, open_image, preprocess
+from .data import FundusDataset, eval_tfms, image_stats, model_pixels, open_image, to_input
 from .model import build_model, load_checkpoint
 from .monitor import ood_reasons
 from .train import confusion_figure, evaluate, pick_device
@@ -195,10 +195,11 @@ def evaluate_external(model, meta:dict, folder, reference:dict|None=None, device
                       batch_size:int=32)->dict:
     "`external_metrics` of `model` on an external `<class>/` folder, preprocessed as the `Predictor` does, and the OOD flags."
     items, device = external_images(folder), pick_device(device); model = model.to(device).eval()
-    tfms, preds, xs, flagged, checks = eval_tfms(meta["image_size"], meta["mean"], meta["std"]), [], [], 0, Counter()
+    preds, xs, flagged, checks = [], [], 0, Counter()
     for i, (p, _) in enumerate(items):
-        im = open_image(p.read_bytes(), str(p))
-        xs.append(tfms(torch.from_numpy(np.array(preprocess(im, meta["prep_size"]))).permute(2, 0, 1)))
+        data = p.read_bytes()
+        xs.append(to_input(model_pixels(data, str(p), meta["prep_size"]), meta["image_size"], meta["mean"], meta["std"]))
+        im = open_image(data, str(p))
         if reference:
             reasons = ood_reasons(image_stats(im), reference)
             flagged += bool(reasons); checks.update(r.split()[0] for r in reasons)

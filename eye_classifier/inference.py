@@ -19,12 +19,12 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .core import IMAGE_EXTS, EyeError, paths, user_errors
-from .data import eval_tfms, open_image, preprocess, to_rgb
+from .data import eval_tfms, input_spec, model_pixels, open_image, preprocess, to_input, to_rgb
 from .registry import DEFAULT_NAME, ModelVersion, load_version, seal
 
 # %% auto #0
-__all__ = ['EXPORTS', 'Calibrated', 'export', 'Predictor', 'load_image', 'predict', 'gradcam', 'expand_images', 'score',
-           'write_csv', 'bench_scoring', 'predict_main', 'export_main']
+__all__ = ['EXPORTS', 'Calibrated', 'export', 'Predictor', 'load_image', 'pixels', 'model_input', 'decode', 'predict', 'gradcam',
+           'expand_images', 'score', 'write_csv', 'bench_scoring', 'predict_main', 'export_main']
 
 # %% ../nbs/07_inference.ipynb #8755bc9d
 class Calibrated(nn.Module):
@@ -96,8 +96,9 @@ class Predictor:
             raise EyeError(f"{mv.path}: no {backend} export; run `eye-export {mv.version} --format {backend}`")
         self.backend = backend
         self._run = _backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"], threads)
-        p = mv.info["preprocessing"]; self.prep_size = p["prep_size"]
-        self.tfms = eval_tfms(p["image_size"], p["mean"], p["std"])
+        p = mv.info["preprocessing"]   # versions registered before the input spec existed rebuild it from these
+        self.spec = mv.info.get("input") or input_spec(p["prep_size"], p["image_size"], p["mean"], p["std"])
+        self.prep_size, self.image_size = self.spec["resize"][0]["size"], self.spec["shape"][-1]
 
     @classmethod
     def load(cls, ref:str="production", backend:str="auto", name:str=DEFAULT_NAME, root=None, threads:int=0):
@@ -119,16 +120,32 @@ def load_image(img, name:str|None=None)->Image.Image:
     return open_image(p.read_bytes(), name or str(p))
 
 # %% ../nbs/07_inference.ipynb #c3f9f718
-def _prep(self:Predictor, im:Image.Image)->torch.Tensor:
-    return self.tfms(torch.from_numpy(np.array(preprocess(im, self.prep_size))).permute(2, 0, 1))
+def pixels(self:Predictor, img, name:str|None=None)->Image.Image:
+    "The cropped, padded, `prep_size` square the model's input is made from: for bytes or a file, exactly what the training cache holds."
+    if isinstance(img, Image.Image): return preprocess(img, self.prep_size)   # already decoded: no reduced-scale JPEG decode
+    if isinstance(img, (bytes, bytearray)): return model_pixels(bytes(img), name or "upload", self.prep_size)
+    p = Path(img)
+    if not p.is_file(): raise EyeError(f"{p}: no such file")
+    return model_pixels(p.read_bytes(), name or str(p), self.prep_size)
+
+def model_input(self:Predictor, img, name:str|None=None)->torch.Tensor:
+    "The CHW float tensor the model sees for `img` (PIL image, path or bytes), built as the version's input spec says."
+    s = self.spec
+    return to_input(pixels(self, img, name), self.image_size, s["mean"], s["std"])
+
+def decode(self:Predictor, data:bytes, name:str="upload")->Image.Image:
+    "Decode image bytes the way the training cache did (a JPEG at reduced scale): `pixels` of the result equals `pixels` of the bytes."
+    return open_image(data, name, draft=self.spec["decode"]["jpeg_draft"][0])
+
+Predictor.pixels, Predictor.model_input, Predictor.decode = pixels, model_input, decode
 
 def predict(self:Predictor, images, batch_size:int=32)->list[dict]:
     "Calibrated probabilities for each image (PIL, path or bytes), with label, confidence and model version."
     images = images if isinstance(images, (list, tuple)) else [images]
-    ims = [load_image(im) for im in images]
+    xs = [model_input(self, im) for im in images]
     out = []
-    for i in range(0, len(ims), batch_size):
-        probs = self._run(torch.stack([_prep(self, im) for im in ims[i:i+batch_size]]))
+    for i in range(0, len(xs), batch_size):
+        probs = self._run(torch.stack(xs[i:i+batch_size]))
         out += [dict(label=self.classes[int(p.argmax())], confidence=float(p.max()),
                      probs={c: float(v) for c, v in zip(self.classes, p)}, version=self.version) for p in probs]
     return out
@@ -146,11 +163,11 @@ def _cam_layer(model:nn.Module, layer:str|None):
 
 def gradcam(self:Predictor, image, layer:str|None=None, target:int|None=None, alpha:float=0.45)->Image.Image:
     "Grad-CAM heat-map of `layer` for class `target` (default: predicted) overlaid on the preprocessed image."
-    im = preprocess(load_image(image), self.prep_size)
+    im = pixels(self, image)
     model = self.mv.model; acts = {}
     h = _cam_layer(model, layer).register_forward_hook(lambda m, i, o: acts.update(a=o))
     try:
-        x = self.tfms(torch.from_numpy(np.array(im)).permute(2, 0, 1))[None].requires_grad_(True)
+        x = to_input(im, self.image_size, self.spec["mean"], self.spec["std"])[None].requires_grad_(True)
         logits = model(x); t = int(logits.argmax()) if target is None else target
         g, = torch.autograd.grad(logits[0, t], acts["a"])
     finally: h.remove()
@@ -175,7 +192,7 @@ def _result(self:Predictor, p)->dict:
                 probs={c: float(v) for c, v in zip(self.classes, p)}, version=self.version)
 
 def _load(self:Predictor, f):
-    try: return _prep(self, load_image(f)), None
+    try: return model_input(self, f), None
     except EyeError as e: return None, str(e)
     except (OSError, ValueError) as e: return None, f"{f}: {e}"
 

@@ -15,6 +15,7 @@ from fastcore.script import call_parse
 from safetensors.torch import load_file, save_file
 
 from .core import EyeError, atomic_write, load_json, paths, save_json, save_yaml, sha256_file, user_errors
+from .data import input_spec
 from .evaluate import evaluate_external, evaluate_model, evaluate_run
 from .model import build_model, load_checkpoint
 
@@ -159,8 +160,9 @@ def register(run, metrics:dict, name:str=DEFAULT_NAME, root=None, figures=None)-
     data = Path(ck["config"]["data"])
     rep = load_json(data/"report.json") if (data/"report.json").exists() else {}
     info = dict(name=name, version=v, arch=meta["arch"], model_config=meta["model_config"], classes=meta["classes"],
-                preprocessing=dict(prep_size=meta["prep_size"], image_size=meta["image_size"], crop="fundus_crop",
-                                   mean=meta["mean"], std=meta["std"]),
+                preprocessing=dict(prep_size=meta["prep_size"], image_size=meta["image_size"], mean=meta["mean"], std=meta["std"]),
+                input=input_spec(meta["prep_size"], meta["image_size"], meta["mean"], meta["std"]),
+                output=dict(name="probabilities", how="softmax(logits / temperature) over `classes`, in that order"),
                 temperature=metrics["temperature"], data_version=meta["data_version"], data_source=rep.get("source"), provenance=rep.get("provenance", "unknown"),
                 run=str(run), best_epoch=ck["early"]["best_epoch"], created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 git=git_info(), packages=package_versions())
