@@ -18,7 +18,8 @@ from torch.profiler import ProfilerActivity, profile
 
 from .core import CLASSES, EyeError, atomic_write, paths, save_json, user_errors
 from .data import get_loaders, prepare
-from .inference import EXPORTS, _backend, _sample_batch, export
+from .app import bench_serving
+from .inference import EXPORTS, _backend, _sample_batch, bench_scoring, export
 from .model import build_model, count_macs
 from .pipeline import run_pipeline
 from .registry import load_version, package_versions
@@ -197,8 +198,9 @@ def profile_step(arch:str="resunet", image_size:int=128, batch_size:int=32, rows
 # %% ../nbs/11_bench.ipynb #6ad953b0
 BACKENDS = {"eager": "torch", "torchscript": "torchscript", "onnxruntime": "onnx"}
 
-def bench_inference(ref:str="production", root=None, data=None, n:int=50, repeats:int=3, batch_size:int=32)->dict:
-    "Batch-1 latency (ms) and batch-`batch_size` throughput (images/s) of model `ref` for each backend in `BACKENDS`."
+def bench_inference(ref:str="production", root=None, data=None, n:int=50, repeats:int=3, batch_size:int=32,
+                    score_n:int=200)->dict:
+    "Batch-1 latency (ms) and batch-`batch_size` throughput (images/s) of model `ref` for each backend in `BACKENDS`, and batch scoring of files."
     mv = load_version(ref, root=root)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -210,6 +212,10 @@ def bench_inference(ref:str="production", root=None, data=None, n:int=50, repeat
         run = _backend(kind, mv.path/EXPORTS.get(kind, ""), mv.model, mv.info["temperature"])
         rows.append(figure(f"{name}, batch 1", "ms", [1000 * t for t in timed(lambda: run(x[:1]), n, warmup=3)]))
         rows.append(figure(f"{name}, batch {batch_size}", "images/s", [batch_size / t for t in timed(lambda: run(x), repeats)]))
+    files = sorted((Path(data).parent/"raw").rglob("*.jpg"))[:score_n] if data else []
+    if files:   # `eye-predict DIR --out`: decoding, preprocessing and ONNX in batches, from JPEG files
+        s = bench_scoring(files, ref, "onnx", batch_size, root=root)
+        rows.append(figure(f"eye-predict batch scoring, ONNX, batch {batch_size}", "images/s", [s["img_per_s"]], files=s["images"]))
     return dict(rows=rows, version=mv.version, arch=mv.info["arch"], image_size=mv.info["preprocessing"]["image_size"])
 
 # %% ../nbs/11_bench.ipynb #ecdbd543
@@ -217,8 +223,8 @@ def _free_port()->int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
-def _jpeg(side:int)->bytes:
-    buf = io.BytesIO(); synth_fundus("normal", np.random.default_rng(0), side).save(buf, "JPEG", quality=90)
+def _jpeg(side:int, seed:int=0)->bytes:
+    buf = io.BytesIO(); synth_fundus(CLASSES[seed % len(CLASSES)], np.random.default_rng(seed), side).save(buf, "JPEG", quality=90)
     return buf.getvalue()
 
 def _wait_healthy(url:str, proc, timeout:float, logf:Path)->float:
@@ -231,8 +237,8 @@ def _wait_healthy(url:str, proc, timeout:float, logf:Path)->float:
         time.sleep(0.2)
     raise RuntimeError(f"eye-serve was not healthy after {timeout:.0f} s:\n{logf.read_text()[-3000:]}")
 
-def bench_api(home, n:int=50, uploads=(224, 2000), timeout:float=300)->dict:
-    "Start-up time of `eye-serve` on project `home`, and the latency of `/v1/predict` for each upload side in `uploads`."
+def bench_api(home, n:int=50, uploads=(224, 2000), timeout:float=300, load_n:int=318, concurrency:int=16)->dict:
+    "Start-up time of `eye-serve` on project `home`, the latency of `/v1/predict` per upload side, and its throughput under load."
     home, port = Path(home), _free_port(); url, logf = f"http://127.0.0.1:{port}", Path(home)/"serve.log"
     env = {**os.environ, "EYE_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False"}
     with open(logf, "w") as log:
@@ -248,6 +254,9 @@ def bench_api(home, n:int=50, uploads=(224, 2000), timeout:float=300)->dict:
                         r.raise_for_status(); served.append(r.json()["latency_ms"])
                     ms = [1000 * t for t in timed(post, n, warmup=2)]
                     rows.append(figure(f"/v1/predict, {side} px upload", "ms", ms, server_ms=float(np.median(served[2:]))))
+            load = bench_serving(url, [(f"fundus_{i}.jpg", _jpeg(400, i)) for i in range(8)], n=load_n, concurrency=concurrency)
+            rows.append(figure(f"/v1/predict under load, concurrency {concurrency}, 400 px uploads", "req/s", [load["req_per_s"]],
+                               p50_ms=load["p50_ms"], p95_ms=load["p95_ms"], errors=load["errors"]))
         finally:
             proc.terminate(); proc.wait(30)
     return dict(rows=rows, requests=n)
@@ -303,6 +312,9 @@ def check_targets(sections:dict)->list[dict]:
     onnx, eager = med("inference", "onnxruntime, batch 1"), med("inference", "eager, batch 1")
     out.append(_target("ONNX Runtime batch-1 latency <= 0.7x eager", onnx / eager if onnx and eager else None, lambda v: v <= 0.7))
     out.append(_target("/v1/predict p50 < 150 ms (224 px upload)", med("api", "/v1/predict, 224 px"), lambda v: v < 150, "ms"))
+    load = next((r for r in S.get("api", {}).get("rows", []) if r["name"].startswith("/v1/predict under load")), None)
+    out.append(_target("/v1/predict >= 40 req/s at concurrency 16 with p95 <= 600 ms (400 px uploads)", load and load["median"],
+                       lambda v: v >= 40 and load["p95_ms"] <= 600, "req/s"))
     run, serve = med("pipeline", "run_pipeline, total"), med("api", "eye-serve start-up")
     out.append(_target("make run after install < 10 min (pipeline + server start-up)", (run + (serve or 0)) / 60 if run else None, lambda v: v < 10, "min"))
     return out
@@ -317,6 +329,9 @@ class BenchConfig:
     repeats:int=3
     latency_n:int=50            # batch-1 calls and API requests per latency figure
     uploads:tuple=(224, 2000)   # sides of the JPEGs posted to /v1/predict
+    load_n:int=318              # requests of the concurrent load on /v1/predict (400 px uploads)
+    concurrency:int=16          # clients posting at once in that load
+    score_n:int=200             # files scored by `eye-predict DIR` (ONNX, batch 32)
     mm_n:int=2048               # side of the matrices of the matmul peak
     gpu_size:int=224
     gpu_steps:int=20
@@ -324,7 +339,7 @@ class BenchConfig:
 
 FULL = BenchConfig(sets={512: 50, 2000: 8}, train_sizes=(128, 224))
 QUICK = BenchConfig(sets={64: 4, 128: 2}, train_sizes=(64,), batch_size=4, steps=1, repeats=2, latency_n=5,
-                    uploads=(224,), mm_n=256, gpu_size=64, gpu_steps=2,
+                    uploads=(224,), load_n=12, concurrency=4, score_n=16, mm_n=256, gpu_size=64, gpu_steps=2,
                     pipeline=dict(per_class=8, synth_size=96, prep_size=64, epochs=1, image_size=64, batch_size=8, workers=0))
 SECTIONS = ("prepare", "loading", "training", "profile", "inference", "api", "pipeline", "gpu")
 
@@ -336,8 +351,8 @@ def _run_sections(todo, cfg:BenchConfig, work:Path, train_yaml:Path|None, log)->
                 profile=lambda: dict(arch="resunet", image_size=s0, batch_size=cfg.batch_size, table=profile_step("resunet", s0, cfg.batch_size)),
                 pipeline=lambda: bench_pipeline(work, **cfg.pipeline),
                 loading=lambda: bench_loading(data, s0, cfg.batch_size, repeats=cfg.repeats),
-                inference=lambda: bench_inference("production", work/"models", data, cfg.latency_n, cfg.repeats),
-                api=lambda: bench_api(work, cfg.latency_n, cfg.uploads),
+                inference=lambda: bench_inference("production", work/"models", data, cfg.latency_n, cfg.repeats, score_n=cfg.score_n),
+                api=lambda: bench_api(work, cfg.latency_n, cfg.uploads, load_n=cfg.load_n, concurrency=cfg.concurrency),
                 gpu=lambda: bench_gpu(cfg.gpu_size, batch_size=cfg.batch_size, steps=cfg.gpu_steps, repeats=cfg.repeats))
     pipeline = bool({"pipeline", "loading", "inference", "api"} & set(todo))
     if pipeline and train_yaml and train_yaml.exists():
@@ -355,7 +370,7 @@ TITLES = dict(prepare="1. Preparation: `prepare` on synthetic JPEGs", loading="2
               inference="4. Inference: one registered model, three backends", api="4. Serving: `/v1/predict` through `eye-serve`",
               pipeline="5. End to end: `run_pipeline` on the synthetic default", gpu="6. GPU training")
 LABELS = dict(other_cpu_pct="other CPU %", jpeg_kb="JPEG KB", gmacs="GMAC/img", gflop_s="GFLOP/s", pct_peak="% of mm peak (3x fwd)", vs_resnet18="x resnet18",
-              peak_rss_mb="peak RSS MB", server_ms="server ms", peak_gpu_mb="peak GPU MB")
+              peak_rss_mb="peak RSS MB", server_ms="server ms", peak_gpu_mb="peak GPU MB", p50_ms="p50 ms", p95_ms="p95 ms")
 _BASE = ("name", "unit", "median", "q1", "q3", "p95", "min", "max", "n")
 
 def _fmt(v)->str:
