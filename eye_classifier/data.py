@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from fastcore.script import call_parse
 from PIL import Image, ImageFilter, UnidentifiedImageError
+from scipy.ndimage import gaussian_filter
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
@@ -27,13 +28,15 @@ from .core import (CLASSES, IMAGE_EXTS, SYNTH_MARK, EyeError, canon_class, load_
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'CROP', 'STAT_KEYS', 'CUES', 'SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP',
-           'SIG_MIN', 'SIG_LOOSE', 'SIG_ZOOMS', 'JPEG_DRAFT', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS',
+           'SIG_MIN', 'SIG_LOOSE', 'SIG_ZOOMS', 'DET_SIDE', 'DET_SHIFT', 'DET_KEEP', 'DET_CLIP', 'DET_ZOOMS',
+           'DET_BANDS', 'SIG_GATE', 'ALIGN_MIN', 'JPEG_DRAFT', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS',
            'PREP_VERSION', 'MANIFEST_COLS', 'RawFile', 'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop',
            'preprocess', 'image_stats', 'source_cues', 'provenance', 'shortcut_check', 'dhash', 'band', 'centres',
-           'variants', 'similarity', 'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs', 'patient_key',
-           'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample', 'oversample', 'split_groups',
-           'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest', 'FundusDataset', 'to_input',
-           'eval_tfms', 'train_tfms', 'input_spec', 'get_loaders', 'train_reference', 'main']
+           'variants', 'similarity', 'detail', 'aligned', 'read_raw', 'model_pixels', 'read_record', 'dedupe',
+           'near_pairs', 'patient_key', 'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample',
+           'oversample', 'split_groups', 'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest',
+           'FundusDataset', 'to_input', 'eval_tfms', 'train_tfms', 'input_spec', 'get_loaders', 'train_reference',
+           'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -233,6 +236,54 @@ def similarity(a:np.ndarray, b:np.ndarray)->float:
     "Near-duplicate similarity of two bands: the best correlation over zooms, mirror images and small shifts."
     return float(max((variants(a) @ centres(b[None])[0, 0]).max(), (variants(b) @ centres(a[None])[0, 0]).max()))
 
+# %% ../nbs/01_data.ipynb #92d83f0d
+DET_SIDE, DET_SHIFT, DET_KEEP, DET_CLIP = 64, 8, 0.72, 2.5
+DET_ZOOMS = (0.9, 0.95, 1.0, 1.05, 1.1)   # relative zooms of the second image: a 5-10% crop re-frames the fundus
+DET_BANDS = ((1, 4), (3, 10))             # Gaussian blur radii (px at 64 px) of the two band-passes: fine minus coarse
+SIG_GATE = 0.7      # band similarity that nominates a pair for verification (all but one measured copy is above it)
+ALIGN_MIN = 0.93    # aligned correlation of a near-duplicate pair (measured below: recall and false pairs on real images)
+
+_dy, _dx = (np.mgrid[:DET_SIDE, :DET_SIDE] + 0.5) / DET_SIDE - 0.5
+_DET_MASK = (_dx**2 + _dy**2 < (DET_KEEP / 2)**2).astype(np.float32)
+_DET_N, _DET_FM = _DET_MASK.sum(), np.conj(np.fft.rfft2(_DET_MASK))
+_DET_SEL = np.r_[0:DET_SHIFT + 1, DET_SIDE - DET_SHIFT:DET_SIDE]   # shifts 0..8 and -8..-1 of the circular correlation
+
+def _fit(a:np.ndarray, side:int)->np.ndarray:
+    "Centre-crop or zero-pad a square array to `side`."
+    o = (a.shape[-1] - side) // 2
+    return a[o:o+side, o:o+side] if o >= 0 else np.pad(a, ((-o, side - a.shape[-1] + o),) * 2)
+
+def detail(sq:Image.Image)->np.ndarray:
+    "Two soft-clipped band-passes of the inside of a cropped fundus at each zoom of `DET_ZOOMS`: (5, 2, 64, 64)."
+    g, out = sq.convert("L"), []
+    for z in DET_ZOOMS:
+        side = round(DET_SIDE * z); t = g.resize((side, side), Image.BOX)
+        inside = np.asarray(Image.fromarray(((np.asarray(t) > 20) * 255).astype(np.uint8)).filter(ImageFilter.MinFilter(5)), dtype=np.float32) / 255
+        x = np.asarray(t, dtype=np.float32) * inside
+        # blurs of the inside only (normalised convolution): the rim of the fundus and a crop's edge make no detail
+        blur = lambda r: gaussian_filter(x, r, truncate=2.5) / np.maximum(gaussian_filter(inside, r, truncate=2.5), 1e-3)
+        for lo, hi in DET_BANDS:
+            a = _fit((blur(lo) - blur(hi)) * inside, DET_SIDE)
+            c = DET_CLIP * (a[_DET_MASK > 0].std() + 1e-3)
+            out.append(c * np.tanh(a / c))
+    return np.stack(out).reshape(len(DET_ZOOMS), len(DET_BANDS), DET_SIDE, DET_SIDE).astype(np.float16)
+
+def _xcorr(f:np.ndarray, g:np.ndarray)->np.ndarray:
+    "Circular cross-correlation from spectra (`f` conjugated), at shifts up to `DET_SHIFT`; the window never wraps."
+    return np.fft.irfft2(f * g, (DET_SIDE, DET_SIDE))[..., _DET_SEL[:, None], _DET_SEL]
+
+def aligned(a:np.ndarray, b:np.ndarray)->float:
+    "Aligned correlation of two details: `a`'s centre, mirrored 4 ways, slid over `b` at every zoom and shift."
+    a, b = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    t = np.stack([f(a[DET_ZOOMS.index(1.0)]) for f in _FLIPS]) * _DET_MASK                     # (flip, band, y, x)
+    t = (t - t.sum((-2, -1), keepdims=True) / _DET_N) * _DET_MASK
+    t /= np.linalg.norm(t, axis=(-2, -1), keepdims=True) + 1e-6
+    fb = np.fft.rfft2(b)                                                                          # (zoom, band, y, x)
+    num = _xcorr(np.conj(np.fft.rfft2(t))[None], fb[:, None])                                     # (zoom, flip, band, dy, dx)
+    s1, s2 = _xcorr(_DET_FM, fb), _xcorr(_DET_FM, np.fft.rfft2(b * b))                           # sums of b, b² under the window
+    den = np.sqrt(np.maximum(s2 - s1 * s1 / _DET_N, 1e-6))[:, None]
+    return float((num / den).mean(2).max())
+
 # %% ../nbs/01_data.ipynb #4c6c1494
 _open_zips = threading.local()
 
@@ -269,7 +320,7 @@ def read_record(raw, f:RawFile, image_size:int=224)->dict:
         head, fmt, w, h = probe(data, f.path)
         rgb, sq = _decode_crop(data, f.path, image_size)
     except EyeError as e: return dict(path=f.path, reason=str(e).removeprefix(f"{f.path}: "))
-    return dict(path=f.path, label=f.label, sha256=sha256_bytes(data), dhash=dhash(sq), band=band(sq),
+    return dict(path=f.path, label=f.label, sha256=sha256_bytes(data), dhash=dhash(sq), band=band(sq), detail=detail(sq),
                 **{**image_stats(rgb), "width": w, "height": h}, format=fmt.lower(), **source_cues(f.path, data, head),
                 pixels=np.asarray(sq.resize((image_size, image_size), Image.LANCZOS)))
 
@@ -288,11 +339,13 @@ def dedupe(recs:list[dict])->tuple[list[dict], list[dict], list[dict]]:
     return kept, dups, conflicts
 
 # %% ../nbs/01_data.ipynb #5f5ab448
-def near_pairs(bands:list, min_sim:float=SIG_MIN, k:int=16, block:int=512)->dict:
-    "Pairs `(i, j)` (i < j) of near-duplicate bands with their similarity, for every pair at least `min_sim`."
+def near_pairs(bands:list, details:list|None=None, min_sim:float=SIG_MIN, k:int=16, block:int=512,
+               align_min:float=ALIGN_MIN, workers:int|None=None)->dict:
+    "Near-duplicate pairs `(i, j)` (i < j) with their score: band similarity >= `min_sim`; given `details`, band >= `SIG_GATE` verified by `aligned` >= `align_min`."
     n = len(bands)
     if n < 2: return {}
     B = np.asarray(bands, dtype=np.float32); C = centres(B); k = min(k, n - 1)
+    gate = min_sim if details is None else SIG_GATE
     out = {}
     for s in range(0, n, block):
         S = np.max(np.stack([C[s:s+block, f] @ C[:, 0].T for f in range(4)]), 0)   # best mirror image, centred
@@ -300,9 +353,13 @@ def near_pairs(bands:list, min_sim:float=SIG_MIN, k:int=16, block:int=512)->dict
         for r, cand in enumerate(np.argpartition(-S, k - 1, axis=1)[:, :k]):
             i = s + r; V = variants(B[i])
             for j, v in zip(cand, (V @ C[cand, 0].T).max(0)):
-                if v >= min_sim:
+                if v >= gate:
                     key = (min(i, int(j)), max(i, int(j))); out[key] = max(out.get(key, -1), round(float(v), 4))
-    return out
+    if details is None: return out
+    keys = sorted(out)
+    with ThreadPoolExecutor(workers or os.cpu_count()) as ex:
+        scores = list(ex.map(lambda ij: aligned(details[ij[0]], details[ij[1]]), keys))
+    return {key: round(v, 4) for key, v in zip(keys, scores) if v >= align_min}
 
 # %% ../nbs/01_data.ipynb #344bfd2f
 PATIENT_RE = r"^(?P<id>.+?)[_\- ](left|right)$"
@@ -316,13 +373,17 @@ def _find(parent, i):
     while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
     return i
 
+def _sim(a:dict, b:dict)->float:
+    "Similarity of two records: aligned details when they have them, else bands."
+    return aligned(a["detail"], b["detail"]) if "detail" in a and "detail" in b else similarity(a["band"], b["band"])
+
 def group_records(recs:list[dict], pairs:dict|None=None, patient_re:str=PATIENT_RE, loose:float=SIG_LOOSE)->list[str]:
     "A group name per record: a source-scoped patient's eyes together, near-duplicates merged by complete linkage."
     n = len(recs)
     pairs = near_pairs([r["band"] for r in recs]) if pairs is None else pairs
     parent, members, sims = list(range(n)), {i: [i] for i in range(n)}, {}
     def near(a, b):   # complete linkage: every member of one is near every member of the other
-        return all(sims.setdefault((min(i, j), max(i, j)), pairs.get((min(i, j), max(i, j))) or similarity(recs[i]["band"], recs[j]["band"])) >= loose
+        return all(sims.setdefault((min(i, j), max(i, j)), pairs.get((min(i, j), max(i, j))) or _sim(recs[i], recs[j])) >= loose
                    for i in members[a] for j in members[b])
     for (i, j), _ in sorted(pairs.items(), key=lambda kv: -kv[1]):
         a, b = _find(parent, i), _find(parent, j)
@@ -515,7 +576,7 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
     recs = _read_all(raw, found, image_size, workers)
     good = [r for r in recs if "reason" not in r]
     kept, dups, exact = dedupe(good)
-    pairs = near_pairs([r["band"] for r in kept])
+    pairs = near_pairs([r["band"] for r in kept], [r["detail"] for r in kept], k=6, workers=workers)   # 6 nominees each: verifying costs ~2 ms a pair
     near = near_conflicts(kept, pairs)
     if p.conflicts == "exclude":
         bad = {q for c in near for q in c["paths"]}
