@@ -12,7 +12,7 @@ SYNTH_PER_CLASS ?= 250
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: setup lock run pipeline test sync readme nbtest papermill browser pytest
+.PHONY: setup lock run pipeline test sync readme nbtest notebooks papermill browser pytest
 
 LOCK := requirements.lock
 
@@ -62,6 +62,12 @@ sync: setup
 # Two notebooks run at once, one thread each: two processes with two threads each on two cores run far slower.
 nbtest: setup
 	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --flags slow --timing
+
+# Re-execute every notebook (slow cells included) and write the outputs back, so that a reader on GitHub or the docs
+# site sees each result under the code that made it; tests/test_notebooks.py fails when a notebook is committed unrun.
+notebooks: setup
+	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --flags slow --timing --save
+	$(BIN)/nbdev-clean
 
 # The parameterised training notebook, as CI and the GPU workflow run it; the executed copy is a report.
 papermill: setup
