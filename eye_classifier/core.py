@@ -4,18 +4,19 @@
 
 # %% ../nbs/00_core.ipynb #12c6ef94
 from __future__ import annotations
-import dataclasses, hashlib, json, os, random, re, sys, tempfile
+import argparse, dataclasses, hashlib, json, os, random, re, sys, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 import yaml
+from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'canon_class', 'EyeError', 'TooLarge', 'BadImage', 'NoModel', 'user_errors',
-           'project_root', 'paths', 'seed_everything', 'sha256_bytes', 'sha256_file', 'atomic_write', 'save_json',
-           'load_json', 'save_yaml', 'load_yaml', 'load_config']
+__all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'FLAG_TYPES', 'canon_class', 'EyeError', 'TooLarge', 'BadImage', 'NoModel',
+           'user_errors', 'project_root', 'paths', 'seed_everything', 'sha256_bytes', 'sha256_file', 'atomic_write',
+           'save_json', 'load_json', 'save_yaml', 'load_yaml', 'load_config', 'add_flags']
 
 # %% ../nbs/00_core.ipynb #69e48d25
 CLASSES = ("cataract", "diabetic_retinopathy", "glaucoma", "normal")
@@ -107,3 +108,21 @@ def load_config(cls, path=None, **overrides):
     if unknown := sorted(set(d) - known):
         raise EyeError(f"{path or 'overrides'}: unknown setting(s) {unknown}; known: {sorted(known)}")
     return cls(**d)
+
+# %% ../nbs/00_core.ipynb #a6ff69d0
+def _yaml_dict(s:str)->dict:
+    d = yaml.safe_load(s)
+    if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"expected a mapping such as '{{blocks: 1}}', got {s!r}")
+    return d
+
+FLAG_TYPES = dict(str=str, int=int, float=float, dict=_yaml_dict)
+
+def add_flags(p:argparse.ArgumentParser, cls)->argparse.ArgumentParser:
+    "Add one `--flag` per field of dataclass `cls`, typed by its annotation, with its comment and default as help."
+    docs = docments(cls)
+    for f in dataclasses.fields(cls):
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        flag, text = "--" + f.name.replace("_", "-"), f"{docs[f.name]} (default: {default})".replace("%", "%%")
+        if f.type == "bool": p.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
+        else: p.add_argument(flag, type=FLAG_TYPES[f.type], metavar=f.type.upper(), help=text)
+    return p

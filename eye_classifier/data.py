@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #535ea878
 from __future__ import annotations
-import csv, io, json, os, re, threading, time, warnings, zipfile
+import argparse, csv, io, json, os, re, threading, time, warnings, zipfile
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from fastcore.script import call_parse
 from PIL import Image, ImageFilter, UnidentifiedImageError
 from scipy.ndimage import gaussian_filter
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
@@ -23,7 +22,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier
 
-from .core import (CLASSES, IMAGE_EXTS, SYNTH_MARK, EyeError, canon_class, load_json, paths, save_json,
+from .core import (CLASSES, IMAGE_EXTS, SYNTH_MARK, EyeError, add_flags, canon_class, load_json, paths, save_json,
                                  sha256_bytes, user_errors, atomic_write)
 
 # %% auto #0
@@ -36,7 +35,7 @@ __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'CROP', 'STAT_KEYS', 'CUES',
            'near_pairs', 'patient_key', 'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample',
            'oversample', 'split_groups', 'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest',
            'FundusDataset', 'to_input', 'eval_tfms', 'train_tfms', 'input_spec', 'get_loaders', 'train_reference',
-           'main']
+           'prepare_parser', 'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -699,18 +698,16 @@ def train_reference(root)->dict:
                 class_mix={c: mix[c] / max(len(rows), 1) for c in CLASSES})
 
 # %% ../nbs/01_data.ipynb #27f3b3ab
-@call_parse
-def main(raw:str,                        # dataset folder `RAW/<class>/*.jpg` or a .zip of it
-         out:str=None,                   # output folder (default: data/processed)
-         image_size:int=224,             # side of the cached square images
-         balance:str="undersample",      # undersample | oversample | none
-         seed:int=0,                     # seed for balancing and splitting
-         val:float=0.15,                 # validation fraction
-         test:float=0.15,                # test fraction
-         conflicts:str="exclude",        # exclude | keep near-duplicates found under two classes
-         patient_pattern:str=PATIENT_RE, # regex with an `id` group matched against file stems (`<id>_left`)
-         workers:int=None,               # threads (default: all cores)
-         force:bool=False):              # rebuild even when up to date
+def prepare_parser()->argparse.ArgumentParser:
+    "`eye-prepare`'s arguments: the raw folder, `--out`, `--workers`, `--force`, and one flag per `PrepParams` field."
+    p = argparse.ArgumentParser(prog="eye-prepare", description="Validate, de-duplicate, balance, split, preprocess and version a fundus dataset.")
+    p.add_argument("raw", help="dataset folder `RAW/<class>/*.jpg` or a .zip of it")
+    p.add_argument("--out", help="output folder (default: data/processed)")
+    p.add_argument("--workers", type=int, help="threads (default: all cores)")
+    p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    return add_flags(p, PrepParams)
+
+def main(argv:list[str]|None=None):
     "Validate, de-duplicate, balance, split, preprocess and version a fundus dataset."
-    with user_errors(): prepare(raw, out, image_size, balance, seed, val, test, workers=workers, force=force,
-                                conflicts=conflicts, patient_pattern=patient_pattern)
+    a = vars(prepare_parser().parse_args(argv))
+    with user_errors(): prepare(a.pop("raw"), a.pop("out"), **{k: v for k, v in a.items() if v is not None})

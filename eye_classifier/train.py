@@ -5,7 +5,7 @@
 # %% ../nbs/04_train.ipynb #05c8e42a
 from __future__ import annotations
 import argparse, math, os, random, secrets, time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -17,14 +17,12 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
-import yaml
-from fastcore.docments import docments
 from sklearn.metrics import confusion_matrix, f1_score
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 from tqdm.auto import tqdm
 
-from .core import (CLASSES, EyeError, load_config, load_json, paths, save_json, save_yaml,
+from .core import (CLASSES, EyeError, add_flags, load_config, load_json, paths, save_json, save_yaml,
                                  seed_everything, user_errors)
 from .data import get_loaders, train_reference
 from .model import build_model, load_checkpoint, save_checkpoint
@@ -293,24 +291,13 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     return run
 
 # %% ../nbs/04_train.ipynb #cc92c5c6
-def _yaml_dict(s:str)->dict:
-    d = yaml.safe_load(s)
-    if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"expected a mapping such as '{{blocks: 1}}', got {s!r}")
-    return d
-
 def train_parser()->argparse.ArgumentParser:
     "`eye-train`'s flags: `--config`, `--resume`, `--stop-after`, and one per `TrainConfig` field with its description."
     p = argparse.ArgumentParser(prog="eye-train", description="Train a fundus classifier; prints the run folder.")
     p.add_argument("--config", help="YAML file of TrainConfig fields (default: configs/train.yaml when present)")
     p.add_argument("--resume", help="run folder to resume from its last checkpoint (its saved config is used)")
     p.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later with --resume)")
-    docs, kinds = docments(TrainConfig), dict(str=str, int=int, float=float, dict=_yaml_dict)
-    for f in fields(TrainConfig):
-        default = f.default_factory() if callable(f.default_factory) else f.default
-        flag, text = "--" + f.name.replace("_", "-"), f"{docs[f.name]} (default: {default})"
-        if f.type == "bool": p.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
-        else: p.add_argument(flag, type=kinds[f.type], metavar=f.type.upper(), help=text)
-    return p
+    return add_flags(p, TrainConfig)
 
 def main(argv:list[str]|None=None):
     "Train a fundus classifier; prints the run folder."
