@@ -482,10 +482,10 @@ def _fingerprint(raw:Path, params:PrepParams)->str:
     listing = [(p.relative_to(raw.parent).as_posix(), st(p)) for p in files if not p.is_dir()]
     return sha256_bytes(json.dumps(dict(files=listing, params=asdict(params), prep=PREP_VERSION)).encode())
 
-def _read_all(raw, files, size, workers):
+def _read_all(raw, files, size, workers, progress:bool=True):
     work = lambda f: read_record(raw, f, size)
     with ThreadPoolExecutor(workers or os.cpu_count()) as ex:
-        return list(tqdm(ex.map(work, files), total=len(files), desc="inspect", unit="img", leave=False))
+        return list(tqdm(ex.map(work, files), total=len(files), desc="inspect", unit="img", leave=False, disable=not progress))
 
 # %% ../nbs/01_data.ipynb #57e20da4
 def _largest(rows, p:PrepParams, pairs)->dict:
@@ -572,7 +572,7 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
             if not quiet: print(f"{out} is up to date (data_version {old['data_version']}): nothing to do")
             return {**old, "skipped": True}
     t0, found = time.time(), list_raw(raw)
-    recs = _read_all(raw, found, image_size, workers)
+    recs = _read_all(raw, found, image_size, workers, progress=not quiet)
     good = [r for r in recs if "reason" not in r]
     kept, dups, exact = dedupe(good)
     pairs = near_pairs([r["band"] for r in kept], [r["detail"] for r in kept], k=6, workers=workers)   # 6 nominees each: verifying costs ~2 ms a pair
