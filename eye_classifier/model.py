@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_model.ipynb #4ebea939
 from __future__ import annotations
-import copy, inspect
+import copy, inspect, math
 from pathlib import Path
 
 import torch
@@ -17,7 +17,7 @@ from torchvision.models.resnet import BasicBlock, ResNet
 from .core import CLASSES, EyeError, atomic_write
 
 # %% auto #0
-__all__ = ['ARCHS', 'conv_bn', 'ResBlock', 'ResUNet', 'feature_shapes', 'ResNet18', 'build_model', 'save_checkpoint',
+__all__ = ['ARCHS', 'conv_bn', 'ResBlock', 'LocalNorm', 'ResUNet', 'feature_shapes', 'ResNet18', 'build_model', 'save_checkpoint',
            'load_checkpoint', 'count_params', 'count_macs']
 
 # %% ../nbs/03_model.ipynb #0e51ae8c
@@ -38,6 +38,30 @@ class ResBlock(nn.Module):
         y = F.relu(self.bn1(self.conv1(x)))
         return F.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
 
+# %% ../nbs/03_model.ipynb #79a0fe4a
+class LocalNorm(nn.Module):
+    "Graham's local colour normalisation inside the fundus: `gain * (x - local mean)`, zero outside; RGB input in [0, 1]."
+    def __init__(self, sigma:float=1/30, # Gaussian sigma as a fraction of the image side
+                 gain:float=4.0, # amplification of the difference
+                 threshold:float=20/255, # luma above which a pixel is inside the fundus
+                 erode:float=0.02): # the inside mask is eroded by this fraction of the side
+        super().__init__()
+        self.sigma, self.gain, self.threshold, self.erode = float(sigma), float(gain), float(threshold), float(erode)
+        self.register_buffer("luma", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x):
+        side = int(x.shape[-1])   # a constant of a traced or exported graph
+        s = max(self.sigma * side, 0.5); r = int(math.ceil(3 * s)); e = int(round(self.erode * side))
+        t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
+        k = torch.exp(-0.5 * (t / s) ** 2); k = k / k.sum()
+        inside = ((x * self.luma).sum(1, keepdim=True) > self.threshold).to(x.dtype)
+        both = torch.cat([x * inside, inside], 1)   # blur the masked image and the mask in one pass
+        kh, kv = k.view(1, 1, 1, -1).repeat(4, 1, 1, 1), k.view(1, 1, -1, 1).repeat(4, 1, 1, 1)
+        b = F.conv2d(F.conv2d(both, kh, padding=(0, r), groups=4), kv, padding=(r, 0), groups=4)
+        mean = b[:, :3] / b[:, 3:].clamp_min(1e-3)
+        if e > 0: inside = -F.max_pool2d(-inside, 2 * e + 1, 1, e)
+        return self.gain * (x - mean) * inside
+
 # %% ../nbs/03_model.ipynb #894a7795
 class ResUNet(nn.Module):
     "A U-Net of residual blocks that classifies from its bridge and its last decoder stage."
@@ -49,7 +73,8 @@ class ResUNet(nn.Module):
                  stem_stride:int=4, # downsampling by the stem, a power of 2
                  decoder_depth:int|None=None, # decoder stages, 1 to len(widths)-1; None: back to the stem's resolution
                  dropout:float=0.2, # dropout before each Linear of the head
-                 hidden:int=256): # width of the head's hidden layer
+                 hidden:int=256, # width of the head's hidden layer
+                 local_norm:float=0.0): # sigma of `LocalNorm` as a fraction of the side (0: off; on, input is RGB in [0, 1])
         super().__init__()
         widths, n = list(widths), len(widths)
         decoder_depth = n - 1 if decoder_depth is None else decoder_depth
@@ -59,7 +84,9 @@ class ResUNet(nn.Module):
         if stem_stride < 1 or stem_stride & (stem_stride - 1):
             raise EyeError(f"ResUNet: stem_stride must be a power of 2, got {stem_stride}")
         self.config = dict(arch="resunet", num_classes=num_classes, in_ch=in_ch, widths=widths, blocks=blocks,
-                           stem_stride=stem_stride, decoder_depth=decoder_depth, dropout=dropout, hidden=hidden)
+                           stem_stride=stem_stride, decoder_depth=decoder_depth, dropout=dropout, hidden=hidden,
+                           local_norm=local_norm)
+        self.pre = LocalNorm(local_norm) if local_norm else nn.Identity()
         halvings = stem_stride.bit_length() - 1
         self.stem = nn.Sequential(*[conv_bn(in_ch if i == 0 else widths[0], widths[0], 2 if halvings else 1)
                                     for i in range(max(halvings, 1))])
@@ -75,7 +102,7 @@ class ResUNet(nn.Module):
 # %% ../nbs/03_model.ipynb #aa930f6d
 @patch
 def forward(self:ResUNet, x):
-    x = self.stem(x)
+    x = self.stem(self.pre(x))
     skips: list[torch.Tensor] = []
     for stage in self.enc:
         x = stage(x)
@@ -111,10 +138,13 @@ def feature_shapes(model:nn.Module, # a model with `cam_layers`
 
 # %% ../nbs/03_model.ipynb #732c1618
 class ResNet18(ResNet):
-    "torchvision's resnet18, randomly initialised, with `config` and `cam_layers`."
-    def __init__(self, num_classes:int=len(CLASSES)):
+    "torchvision's resnet18, randomly initialised, with `config`, `cam_layers` and optional `LocalNorm`."
+    def __init__(self, num_classes:int=len(CLASSES), local_norm:float=0.0):
         super().__init__(BasicBlock, [2, 2, 2, 2], num_classes=num_classes)
-        self.config = dict(arch="resnet18", num_classes=num_classes)
+        self.config = dict(arch="resnet18", num_classes=num_classes, local_norm=local_norm)
+        self.pre = LocalNorm(local_norm) if local_norm else nn.Identity()
+
+    def forward(self, x): return self._forward_impl(self.pre(x))
 
     def cam_layers(self)->dict: return {f"layer{i}": getattr(self, f"layer{i}") for i in range(1, 5)}
 
