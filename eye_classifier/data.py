@@ -15,8 +15,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter, UnidentifiedImageError
 from scipy.ndimage import gaussian_filter
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from torchvision.transforms import v2
+from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -34,8 +33,8 @@ __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'CROP', 'STAT_KEYS', 'CUES',
            'variants', 'similarity', 'detail', 'aligned', 'read_raw', 'model_pixels', 'read_record', 'dedupe',
            'near_pairs', 'patient_key', 'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample',
            'oversample', 'split_groups', 'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest',
-           'FundusDataset', 'to_input', 'eval_tfms', 'train_tfms', 'input_spec', 'get_loaders', 'train_reference',
-           'prepare_parser', 'main']
+           'FundusDataset', 'to_input', 'eval_tfms', 'input_spec', 'get_loaders', 'train_reference', 'prepare_parser',
+           'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -656,11 +655,6 @@ def eval_tfms(size:int, mean, std):
     "The validation and test transform of a cached uint8 CHW image (or NCHW batch): `to_input`, exactly what the `Predictor` runs."
     return partial(_eval, size=size, mean=mean, std=std)
 
-def train_tfms(size:int, mean, std):
-    "Resize, augment (flips, small rotations, colour jitter), normalise; resizing first makes the rest cheaper."
-    return v2.Compose([v2.Resize((size, size), antialias=True), v2.RandomHorizontalFlip(), v2.RandomRotation(15),
-                       v2.ColorJitter(0.2, 0.2, 0.15, 0.02), v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)])
-
 # %% ../nbs/01_data.ipynb #35e1d673
 def input_spec(prep_size:int, image_size:int, mean, std)->dict:
     "How to rebuild the model's input from an image file, with every constant the code above uses."
@@ -675,19 +669,12 @@ def input_spec(prep_size:int, image_size:int, mean, std)->dict:
         shape=[None, 3, image_size, image_size], value_range=[round(min(lo), 4), round(max(hi), 4)])
 
 # %% ../nbs/01_data.ipynb #25ea0b54
-def get_loaders(root, image_size:int=224, batch_size:int=32, workers:int=2, seed:int=0, distributed:bool=False,
+def get_loaders(root, image_size:int=224, batch_size:int=32, workers:int=2, norm:dict|None=None, splits=SPLITS,
                 pin_memory:bool=False)->dict:
-    "Train/val/test `DataLoader`s over a prepared dataset; train is shuffled (seeded) and augmented."
-    root = Path(root); norm = load_json(root/"report.json")["norm"]
-    loaders = {}
-    for s in SPLITS:
-        ds = FundusDataset(root, s, (train_tfms if s == "train" else eval_tfms)(image_size, norm["mean"], norm["std"]))
-        sampler = DistributedSampler(ds, shuffle=s == "train", seed=seed) if distributed else None
-        g = torch.Generator().manual_seed(seed)
-        loaders[s] = DataLoader(ds, batch_size, shuffle=(s == "train" and sampler is None), sampler=sampler, generator=g,
-                                num_workers=workers, pin_memory=pin_memory, drop_last=False,
-                                persistent_workers=workers > 0)
-    return loaders
+    "Ordered, unaugmented `DataLoader`s of `splits` through `eval_tfms` (normalised by `norm`, default the training split's)."
+    root = Path(root); norm = norm or load_json(root/"report.json")["norm"]
+    return {s: DataLoader(FundusDataset(root, s, eval_tfms(image_size, norm["mean"], norm["std"])), batch_size,
+                          num_workers=workers, pin_memory=pin_memory, persistent_workers=workers > 0) for s in splits}
 
 # %% ../nbs/01_data.ipynb #01a76c08
 def train_reference(root)->dict:

@@ -24,12 +24,16 @@ from tqdm.auto import tqdm
 
 from .core import (CLASSES, EyeError, add_flags, load_config, load_json, paths, save_json, save_yaml,
                                  seed_everything, user_errors)
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from .augment import BatchAugment, train_loader
 from .data import get_loaders, train_reference
 from .model import build_model, load_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['TrainConfig', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'evaluate', 'Recipe', 'build_training',
-           'rng_state', 'set_rng_state', 'dist_setup', 'confusion_figure', 'new_run_dir', 'fit', 'train_parser', 'main']
+           'rng_state', 'set_rng_state', 'dist_setup', 'confusion_figure', 'new_run_dir', 'input_norm', 'may_stop',
+           'fit', 'train_parser', 'main']
 
 # %% ../nbs/04_train.ipynb #d9809f74
 @dataclass
@@ -37,7 +41,8 @@ class TrainConfig:
     data:str="data/processed"      # prepared dataset (output of eye-prepare)
     arch:str="resunet"             # resunet | resnet18
     model_args:dict=field(default_factory=dict) # extra constructor arguments of the model
-    image_size:int=128             # training resolution (the cache is resized on the fly)
+    local_norm:float=0.0           # sigma of the model's local colour normalisation, a fraction of the side (0: off)
+    image_size:int=128             # training resolution (the cache is resized once, on the training device)
     epochs:int=8                   # passes over the training split
     batch_size:int=32              # images per optimiser step (global: split across torchrun processes)
     lr:float=2e-3                  # peak AdamW learning rate
@@ -45,9 +50,11 @@ class TrainConfig:
     warmup_epochs:float=1.0        # linear warm-up, then cosine decay to zero
     label_smoothing:float=0.1      # cross-entropy label smoothing
     clip_grad:float=1.0            # max gradient norm (0: off)
-    patience:int=5                 # early stopping: epochs without a better val macro-F1
+    augment:float=1.0              # strength of the per-sample augmentation (0: none)
+    ema:float=0.0                  # decay of an exponential moving average of the weights, scored and kept (0: off)
+    patience:int=5                 # early stopping: epochs without a better val macro-F1, never in the first half
     seed:int=0                     # seeds weights, data order and augmentation
-    workers:int=2                  # DataLoader worker processes
+    workers:int=2                  # DataLoader worker processes for validation (training batches are made on the device)
     device:str="auto"              # auto | cpu | cuda
     amp:str="auto"                 # auto (bf16 on CUDA when supported, else fp16) | bf16 | fp16 | none
     compile:bool=False             # torch.compile the model
@@ -81,8 +88,8 @@ def _to(x, y, device):
     nb = device.type == "cuda"
     return x.to(device, non_blocking=nb, memory_format=torch.channels_last), y.to(device, non_blocking=nb)
 
-def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=None, clip_grad:float=1.0, desc="train"):
-    "One pass over `loader`; returns mean loss, accuracy and images/s."
+def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=None, clip_grad:float=1.0, desc="train", ema=None):
+    "One pass over `loader` (updating the `AveragedModel` `ema` after each step); returns mean loss, accuracy and images/s."
     model.train()
     tot, correct, n, t0 = 0.0, 0, 0, time.perf_counter()
     bar = tqdm(loader, desc=desc, leave=False, disable=None)
@@ -95,20 +102,22 @@ def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=No
         if clip_grad:
             scaler.unscale_(opt); nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
         scaler.step(opt); scaler.update(); sched.step()
+        if ema is not None: ema.update_parameters(model)
         tot += loss.item() * len(y); correct += (logits.argmax(1) == y).sum().item(); n += len(y)
         bar.set_postfix(loss=f"{tot/n:.3f}", img_s=f"{n/(time.perf_counter()-t0):.0f}")
     return dict(loss=tot / max(n, 1), acc=correct / max(n, 1), images_per_s=n / (time.perf_counter() - t0))
 
 # %% ../nbs/04_train.ipynb #ed9d9990
 @torch.no_grad()
-def evaluate(model, loader, device, dtype=None)->dict:
-    "Loss, accuracy, macro-F1, confusion matrix and probabilities of `model` on `loader`."
+def evaluate(model, loader, device, dtype=None, tta:bool=False)->dict:
+    "Loss, accuracy, macro-F1, confusion matrix and probabilities of `model` on `loader` (`tta`: logits averaged with the mirror image's)."
     model.eval()
     probs, ys, tot = [], [], 0.0
     for x, y in loader:
         x, y = _to(x, y, device)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             logits = model(x).float()
+            if tta: logits = (logits + model(x.flip(-1)).float()) / 2
         tot += F.cross_entropy(logits, y, reduction="sum").item()
         probs.append(logits.softmax(1).cpu()); ys.append(y.cpu())
     p, y = torch.cat(probs).numpy(), torch.cat(ys).numpy()
@@ -128,13 +137,20 @@ class Recipe:
     dtype:torch.dtype|None   # autocast dtype (None: full precision)
     clip_grad:float          # max gradient norm (0: off)
     device:torch.device
+    model:nn.Module|None=None     # the model the optimiser trains (unwrapped)
+    ema:AveragedModel|None=None   # an exponential moving average of its weights, updated every step
+
+    @property
+    def scored(self)->nn.Module:
+        "The weights that are evaluated and kept: the EMA when there is one, else the model."
+        return self.model if self.ema is None else self.ema.module
 
     def epoch(self, model, loader, desc:str="train")->dict:
         "`train_one_epoch` of `model` over `loader` with this recipe: mean loss, accuracy and images/s."
         return train_one_epoch(model, loader, self.opt, self.sched, self.scaler, self.loss_fn, self.device, self.dtype,
-                               self.clip_grad, desc)
+                               self.clip_grad, desc, self.ema)
 
-def build_training(cfg:TrainConfig, # lr, weight_decay, epochs, warmup_epochs, amp, label_smoothing, clip_grad
+def build_training(cfg:TrainConfig, # lr, weight_decay, epochs, warmup_epochs, amp, label_smoothing, clip_grad, ema
                    model:nn.Module, # already on its device; the optimiser holds its parameters
                    steps:int, # optimiser steps per epoch (batches of the training loader)
                    class_weights:torch.Tensor|None=None # per-class loss weights (None: unweighted)
@@ -147,7 +163,8 @@ def build_training(cfg:TrainConfig, # lr, weight_decay, epochs, warmup_epochs, a
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     loss_fn = nn.CrossEntropyLoss(weight=None if class_weights is None else class_weights.to(device),
                                   label_smoothing=cfg.label_smoothing)
-    return Recipe(opt, sched, scaler, loss_fn, dtype, cfg.clip_grad, device)
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True) if cfg.ema else None
+    return Recipe(opt, sched, scaler, loss_fn, dtype, cfg.clip_grad, device, model, ema)
 
 # %% ../nbs/04_train.ipynb #3d3ce4a5
 def rng_state()->dict:
@@ -209,17 +226,26 @@ def new_run_dir(out)->Path:
     d = Path(out)/f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
     d.mkdir(parents=True); return d
 
-def _class_weights(train_ds, n:int):
-    counts = np.bincount(train_ds.labels, minlength=n).astype(float)
+def _class_weights(labels, n:int):
+    counts = np.bincount(labels, minlength=n).astype(float)
     if counts.min() == counts.max(): return None
     return torch.tensor(counts.sum() / (n * np.maximum(counts, 1)), dtype=torch.float32)
 
+def input_norm(model, data:Path)->dict:
+    "Mean and std of the model's input: the training split's, or 0 and 1 for a model with `LocalNorm` (it takes [0, 1])."
+    if getattr(model, "config", {}).get("local_norm"): return dict(mean=[0.0] * 3, std=[1.0] * 3)
+    return load_json(Path(data)/"report.json")["norm"]
+
 def _meta(cfg:TrainConfig, data:Path, model)->dict:
-    rep = load_json(data/"report.json")
+    rep, norm = load_json(data/"report.json"), input_norm(model, data)
     return dict(classes=list(CLASSES), arch=cfg.arch, model_config=model.config if hasattr(model, "config") else
                 dict(arch=cfg.arch, num_classes=len(CLASSES), **cfg.model_args),
-                image_size=cfg.image_size, prep_size=rep["params"]["image_size"], mean=rep["norm"]["mean"],
-                std=rep["norm"]["std"], data_version=rep["data_version"])
+                image_size=cfg.image_size, prep_size=rep["params"]["image_size"], mean=norm["mean"],
+                std=norm["std"], data_version=rep["data_version"])
+
+def may_stop(early:dict, epoch:int, cfg:TrainConfig)->bool:
+    "Early stopping: `patience` epochs without a better val macro-F1, and never in the first half of the schedule."
+    return early["bad_epochs"] >= cfg.patience and epoch + 1 > cfg.epochs / 2
 
 # %% ../nbs/04_train.ipynb #5ce803c3
 def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:bool=False, **overrides)->Path:
@@ -235,18 +261,21 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     data = Path(cfg.data)
     if not (data/"report.json").exists(): raise EyeError(f"{data}: no prepared dataset (run `eye-prepare` first)")
     seed_everything(cfg.seed)
-    dls = get_loaders(data, cfg.image_size, cfg.batch_size, cfg.workers, cfg.seed, distributed=world > 1,
-                      pin_memory=device.type == "cuda")
-    model = build_model(cfg.arch, num_classes=len(CLASSES), **cfg.model_args)
+    model = build_model(cfg.arch, num_classes=len(CLASSES), **({"local_norm": cfg.local_norm} if cfg.local_norm else {}), **cfg.model_args)
     meta = _meta(cfg, data, model)
+    train = train_loader(data, cfg.image_size, cfg.batch_size, meta["mean"], meta["std"], device, BatchAugment(cfg.augment),
+                         cfg.seed, rank, world)
+    dls = get_loaders(data, cfg.image_size, cfg.batch_size, cfg.workers, pin_memory=device.type == "cuda",
+                      norm=dict(mean=meta["mean"], std=meta["std"]), splits=("val",)) if rank == 0 else {}
     model = model.to(device, memory_format=torch.channels_last)
-    recipe = build_training(cfg, model, len(dls["train"]), _class_weights(dls["train"].dataset, len(CLASSES)))
+    recipe = build_training(cfg, model, len(train), _class_weights(train.labels, len(CLASSES)))
     opt, sched, scaler, dtype = recipe.opt, recipe.sched, recipe.scaler, recipe.dtype
     start, hist, early = 0, [], dict(best=-1.0, best_epoch=-1, bad_epochs=0)
     if ck:
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"]); scaler.load_state_dict(ck["scaler"])
         start, hist, early = ck["epoch"] + 1, ck["history"], ck["early"]
+        if recipe.ema is not None: recipe.ema.load_state_dict(ck["ema"])
         set_rng_state(ck["rng"])
     else: run = new_run_dir(cfg.out) if rank == 0 else None
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -256,14 +285,13 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
         save_yaml(asdict(cfg), run/"config.yaml")
         if start == 0:
             save_json(train_reference(data), run/"reference.json")
-            _log_batch(tb, dls["train"], dict(mean=meta["mean"], std=meta["std"]))
+            _log_batch(tb, train, dict(mean=meta["mean"], std=meta["std"]))
     for ep in range(start, cfg.epochs):
-        seed_everything(cfg.seed + ep); dls["train"].generator.manual_seed(cfg.seed + ep)
-        if world > 1: dls["train"].sampler.set_epoch(ep)
-        tr = recipe.epoch(net, dls["train"], f"epoch {ep+1}/{cfg.epochs}")
+        seed_everything(cfg.seed + ep); train.set_epoch(ep)
+        tr = recipe.epoch(net, train, f"epoch {ep+1}/{cfg.epochs}")
         stop = False
         if rank == 0:
-            va = evaluate(model, dls["val"], device, dtype)
+            va = evaluate(recipe.scored, dls["val"], device, dtype)
             lr = opt.param_groups[0]["lr"]
             rec = dict(epoch=ep, train_loss=tr["loss"], train_acc=tr["acc"], images_per_s=tr["images_per_s"] * world,
                        val_loss=va["loss"], val_acc=va["acc"], val_macro_f1=va["macro_f1"], lr=lr)
@@ -273,13 +301,13 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
             else: early["bad_epochs"] += 1
             state = dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
                          scaler=scaler.state_dict(), epoch=ep, rng=rng_state(), early=early, history=hist,
-                         config=asdict(cfg), meta=meta)
+                         config=asdict(cfg), meta=meta, **({"ema": recipe.ema.state_dict()} if recipe.ema is not None else {}))
             save_checkpoint(run/"checkpoints/last.pt", **state)
-            if better: save_checkpoint(run/"checkpoints/best.pt", **state)
+            if better: save_checkpoint(run/"checkpoints/best.pt", **{**state, "model": recipe.scored.state_dict()})
             save_json(dict(history=hist, best={k: v for k, v in early.items() if k != "bad_epochs"}, **meta), run/"metrics.json")
             if not quiet: print(f"epoch {ep+1}/{cfg.epochs}  train loss {tr['loss']:.3f}  val loss {va['loss']:.3f}  "
                                 f"val acc {va['acc']:.3f}  val macro-F1 {va['macro_f1']:.3f}  {rec['images_per_s']:.0f} img/s")
-            stop = early["bad_epochs"] >= cfg.patience or (stop_after is not None and ep + 1 >= stop_after)
+            stop = may_stop(early, ep, cfg) or (stop_after is not None and ep + 1 >= stop_after)
         if _broadcast_flag(stop, world): break
     if rank == 0:
         best = early
