@@ -123,28 +123,29 @@ def _loader(data, split, meta, bs=64):
     ds = FundusDataset(data, split, eval_tfms(meta["image_size"], meta["mean"], meta["std"]))
     return ds, DataLoader(ds, bs, num_workers=0)
 
-def _logits(model, loader, device):
-    out = evaluate(model, loader, device)
+def _logits(model, loader, device, tta:bool=False):
+    out = evaluate(model, loader, device, tta=tta)
     return np.log(np.clip(out["probs"], 1e-12, 1)), out["targets"]
 
 # %% ../nbs/05_evaluate.ipynb #adc7b236
-def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=None, device="auto", n_boot:int=1000)->dict:
-    "Calibrate on val, score `split`, write figures and metrics.json to `out`; return the metrics."
+def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=None, device="auto", n_boot:int=1000,
+                   tta:bool=False)->dict:
+    "Calibrate on val, score `split` (`tta`: with the mirror image too), write figures and metrics.json to `out`; return the metrics."
     data, device = Path(data), pick_device(device); model = model.to(device).eval()
     rep = load_json(data/"report.json")
     if rep["data_version"] != meta["data_version"]:
         warnings.warn(f"{data} has data_version {rep['data_version']}, the model was trained on {meta['data_version']}")
     _, vl = _loader(data, "val", meta); ds, tl = _loader(data, split, meta)
     if len(ds) == 0: raise EyeError(f"{data}: the {split} split is empty")
-    T = fit_temperature(*_logits(model, vl, device))
-    logits, y = _logits(model, tl, device)
+    T = fit_temperature(*_logits(model, vl, device, tta))
+    logits, y = _logits(model, tl, device, tta)
     raw, cal = F.softmax(torch.tensor(logits), 1).numpy(), F.softmax(torch.tensor(logits / T), 1).numpy()
     pred = cal.argmax(1)
     m = dict(split=split, n=int(len(y)), run=meta.get("run"), data_version=rep["data_version"], **class_metrics(y, cal),
              accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot), macro_f1_ci=bootstrap_ci(y, pred, macro_f1, n_boot),
              per_class_f1_ci=dict(zip(CLASSES, map(list, zip(*bootstrap_ci(y, pred, class_f1, n_boot))))),
              confusion=np.bincount(y * len(CLASSES) + pred, minlength=len(CLASSES)**2).reshape(len(CLASSES), -1).tolist(),
-             temperature=T, ece_before=ece(raw, y), ece_after=ece(cal, y),
+             temperature=T, tta=tta, ece_before=ece(raw, y), ece_after=ece(cal, y),
              shortcut=rep.get("shortcuts"))
     if out:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -192,7 +193,7 @@ def external_metrics(y, pred, classes=CLASSES, n_boot:int=1000)->dict:
 # %% ../nbs/05_evaluate.ipynb #b2239125
 @torch.no_grad()
 def evaluate_external(model, meta:dict, folder, reference:dict|None=None, device="auto", n_boot:int=1000,
-                      batch_size:int=32)->dict:
+                      batch_size:int=32, tta:bool=False)->dict:
     "`external_metrics` of `model` on an external `<class>/` folder, preprocessed as the `Predictor` does, and the OOD flags."
     items, device = external_images(folder), pick_device(device); model = model.to(device).eval()
     preds, xs, flagged, checks = [], [], 0, Counter()
@@ -204,7 +205,9 @@ def evaluate_external(model, meta:dict, folder, reference:dict|None=None, device
             reasons = ood_reasons(image_stats(im), reference)
             flagged += bool(reasons); checks.update(r.split()[0] for r in reasons)
         if len(xs) == batch_size or i == len(items) - 1:
-            preds += model(torch.stack(xs).to(device)).argmax(1).tolist(); xs = []
+            x = torch.stack(xs).to(device); logits = model(x)
+            if tta: logits = logits + model(x.flip(-1))
+            preds += logits.argmax(1).tolist(); xs = []
     y = [CLASSES.index(c) for _, c in items]
     return dict(source=str(folder), **external_metrics(y, preds, n_boot=n_boot),
                 ood_flagged=flagged if reference else None, ood_checks=dict(checks))

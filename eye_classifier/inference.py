@@ -23,8 +23,8 @@ from .data import eval_tfms, input_spec, model_pixels, open_image, preprocess, t
 from .registry import DEFAULT_NAME, ModelVersion, load_version, seal
 
 # %% auto #0
-__all__ = ['EXPORTS', 'Calibrated', 'export', 'Predictor', 'load_image', 'pixels', 'model_input', 'decode', 'predict', 'gradcam',
-           'expand_images', 'score', 'write_csv', 'bench_scoring', 'predict_main', 'export_main']
+__all__ = ['EXPORTS', 'Calibrated', 'export', 'mirrored', 'Predictor', 'load_image', 'pixels', 'model_input', 'decode', 'predict',
+           'gradcam', 'expand_images', 'score', 'write_csv', 'bench_scoring', 'predict_main', 'export_main']
 
 # %% ../nbs/07_inference.ipynb #8755bc9d
 class Calibrated(nn.Module):
@@ -86,24 +86,33 @@ def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1
     else: raise EyeError(f"unknown backend {kind!r}: use torch, torchscript or onnx")
     return run
 
+def mirrored(run):
+    "Test-time augmentation of a backend `run` (images -> calibrated probabilities): the image and its mirror image, log-probabilities averaged."
+    def f(x):
+        lp = (np.log(np.clip(run(x), 1e-12, 1)) + np.log(np.clip(run(x.flip(-1)), 1e-12, 1))) / 2
+        e = np.exp(lp - lp.max(1, keepdims=True)); return e / e.sum(1, keepdims=True)
+    return f
+
 # %% ../nbs/07_inference.ipynb #06003c23
 class Predictor:
     "Calibrated predictions from a registered model version, with the version's own preprocessing."
-    def __init__(self, mv:ModelVersion, backend:str="auto", threads:int=0):
+    def __init__(self, mv:ModelVersion, backend:str="auto", threads:int=0, tta:bool|None=None):
         self.mv, self.classes = mv, list(mv.info["classes"])
+        self.tta = mv.info.get("tta", False) if tta is None else tta   # average with the mirror image, as the version was scored
         if backend == "auto": backend = "onnx" if (mv.path/EXPORTS["onnx"]).exists() else "torch"
         if backend in EXPORTS and not (mv.path/EXPORTS[backend]).exists():
             raise EyeError(f"{mv.path}: no {backend} export; run `eye-export {mv.version} --format {backend}`")
         self.backend = backend
-        self._run = _backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"], threads)
+        run = _backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"], threads)
+        self._run = mirrored(run) if self.tta else run
         p = mv.info["preprocessing"]   # versions registered before the input spec existed rebuild it from these
         self.spec = mv.info.get("input") or input_spec(p["prep_size"], p["image_size"], p["mean"], p["std"])
         self.prep_size, self.image_size = self.spec["resize"][0]["size"], self.spec["shape"][-1]
 
     @classmethod
-    def load(cls, ref:str="production", backend:str="auto", name:str=DEFAULT_NAME, root=None, threads:int=0):
+    def load(cls, ref:str="production", backend:str="auto", name:str=DEFAULT_NAME, root=None, threads:int=0, tta:bool|None=None):
         "Load and verify a model version (alias, `vN` or folder) with a backend: auto | torch | onnx | torchscript."
-        return cls(load_version(ref, name, root), backend, threads)
+        return cls(load_version(ref, name, root), backend, threads, tta)
 
     @property
     def version(self)->str: return self.mv.version

@@ -82,6 +82,11 @@ def _external_card(ext:dict)->str:
                 f"- Flagged out-of-distribution by the input checks: {ood}"]
     return "\n".join(out) + "\n"
 
+def _local_norm_line(info:dict)->str:
+    s = info["model_config"].get("local_norm")
+    return (f"; then, as the model's first layer, local colour normalisation (Graham: 4 x (image - Gaussian blur, sigma = side x {s:.4f}) "
+            "inside the fundus, 0 outside), which is part of the exported graph" if s else "")
+
 def model_card(info:dict, metrics:dict)->str:
     "MODEL_CARD.md text for a version described by `info` (model.json) and its test `metrics`."
     pc = metrics["per_class"]; ci = metrics.get("per_class_f1_ci", {})
@@ -100,8 +105,8 @@ to explore an end-to-end MLOps pipeline. Not for clinical decisions; every outpu
 
 ## Model
 - Architecture: `{info['arch']}` {info['model_config']}
-- Input: fundus crop (dark border thresholded), padded square, {p['prep_size']} px cache resized to {p['image_size']} px, normalised with mean {p['mean']} and std {p['std']}
-- Output: calibrated class probabilities (temperature T = {info['temperature']:.3f})
+- Input: fundus crop (dark border thresholded), padded square, {p['prep_size']} px cache resized to {p['image_size']} px, normalised with mean {p['mean']} and std {p['std']}{_local_norm_line(info)}
+- Output: calibrated class probabilities (temperature T = {info['temperature']:.3f}){', averaged over the image and its mirror image (flip TTA)' if info.get('tta') else ''}
 - Created {info['created']} from run `{info.get('run')}`, commit `{info['git']['commit']}`{' (uncommitted changes)' if info['git']['dirty'] else ''}
 
 ## Training data
@@ -163,7 +168,7 @@ def register(run, metrics:dict, name:str=DEFAULT_NAME, root=None, figures=None)-
                 preprocessing=dict(prep_size=meta["prep_size"], image_size=meta["image_size"], mean=meta["mean"], std=meta["std"]),
                 input=input_spec(meta["prep_size"], meta["image_size"], meta["mean"], meta["std"]),
                 output=dict(name="probabilities", how="softmax(logits / temperature) over `classes`, in that order"),
-                temperature=metrics["temperature"], data_version=meta["data_version"], data_source=rep.get("source"), provenance=rep.get("provenance", "unknown"),
+                temperature=metrics["temperature"], tta=bool(metrics.get("tta", False)), data_version=meta["data_version"], data_source=rep.get("source"), provenance=rep.get("provenance", "unknown"),
                 run=str(run), best_epoch=ck["early"]["best_epoch"], created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 git=git_info(), packages=package_versions())
     tmp = Path(tempfile.mkdtemp(dir=mdir, prefix=".new-"))
@@ -187,7 +192,8 @@ class ModelVersion:
         p = self.info["preprocessing"]
         return dict(classes=self.info["classes"], arch=self.info["arch"], model_config=self.info["model_config"],
                     image_size=p["image_size"], prep_size=p["prep_size"], mean=p["mean"], std=p["std"],
-                    data_version=self.info["data_version"], temperature=self.info["temperature"])
+                    data_version=self.info["data_version"], temperature=self.info["temperature"],
+                    tta=self.info.get("tta", False))
 
 def resolve(ref:str="production", name:str=DEFAULT_NAME, root=None)->Path:
     "The version folder for an alias, `vN` or a path."
@@ -311,7 +317,8 @@ def validate_external(ref:str, folder, name:str=DEFAULT_NAME, root=None, n_boot:
     "Score version `ref` on an external `<class>/` folder and store the result with the version; return it."
     mv = load_version(ref, name, root)
     refp = mv.path/"reference.json"
-    res = evaluate_external(mv.model, mv.meta, folder, load_json(refp) if refp.exists() else None, device, n_boot)
+    res = evaluate_external(mv.model, mv.meta, folder, load_json(refp) if refp.exists() else None, device, n_boot,
+                           tta=mv.meta["tta"])
     res["scored"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     store_external(mv.path, Path(folder).resolve().name, res)
     return res
@@ -322,6 +329,7 @@ def evaluate_main(target:str,          # run folder, or registered model: alias,
                   split:str="test",    # split to score: val | test
                   data:str=None,       # prepared dataset (default: the one the model was trained on)
                   out:str=None,        # figures folder (default: reports/figures/<name>)
+                  tta:bool=False,      # also score the mirror image and average (test-time augmentation)
                   external:str=None,   # folder of <class>/ images from elsewhere: validate the registered model on it and store the result
                   name:str=DEFAULT_NAME): # model name
     "Evaluate a run or a registered model (metrics with CIs, calibration, figures), or validate a version on external images."
@@ -335,10 +343,11 @@ def evaluate_main(target:str,          # run folder, or registered model: alias,
                   f"balanced accuracy {e['balanced_accuracy']:.3f} {_ci(e['balanced_accuracy_ci'])}; recall {rec}; "
                   f"flagged out-of-distribution: {e['ood_flagged']}; stored in {resolve(target, name)/'metrics.json'}")
             return
-        if is_run: m = evaluate_run(target, split, data, out)
+        if is_run: m = evaluate_run(target, split, data, out, tta=tta)
         else:
             v = load_version(target, name)
-            m = evaluate_model(v.model, v.meta, data or paths()["processed"], split, out or paths()["reports"]/"figures"/v.name)
+            m = evaluate_model(v.model, v.meta, data or paths()["processed"], split, out or paths()["reports"]/"figures"/v.name,
+                               tta=tta or v.meta["tta"])
         print(f"{split}: accuracy {m['accuracy']:.3f} {tuple(round(x, 3) for x in m['accuracy_ci'])}, "
               f"macro-F1 {m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, "
               f"ECE {m['ece_before']:.3f} -> {m['ece_after']:.3f} (T={m['temperature']:.2f})")
