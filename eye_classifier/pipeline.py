@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import torch
 from fastcore.script import call_parse
 
 from .core import IMAGE_EXTS, EyeError, load_config, paths, user_errors
@@ -18,7 +19,7 @@ from .synth import make_synth
 from .train import TrainConfig, fit
 
 # %% auto #0
-__all__ = ['has_images', 'run_pipeline', 'main']
+__all__ = ['PROFILES', 'has_images', 'pick_config', 'run_pipeline', 'main']
 
 # %% ../nbs/08_pipeline.ipynb #1b5e02b6
 def has_images(raw)->bool:
@@ -26,10 +27,23 @@ def has_images(raw)->bool:
     raw = Path(raw)
     return raw.is_file() or (raw.exists() and any(p.suffix.lower() in IMAGE_EXTS for p in raw.rglob("*") if p.is_file()))
 
+# %% ../nbs/08_pipeline.ipynb #d5c570e4
+PROFILES = dict(synthetic="train.yaml", gpu="real.yaml", cpu="real-cpu.yaml")
+
+def pick_config(provenance:str, # `synthetic`, `real` or `mixed`, from the prepared dataset's report
+                cuda:bool|None=None, # is a GPU available (default: ask torch)
+                configs=None)->Path|None: # the folder of profiles (default: the project's `configs/`)
+    "The training profile for a dataset: synthetic, real on a GPU, or real on a CPU."
+    configs = Path(configs or paths()["configs"])
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    want = configs/PROFILES["synthetic" if provenance == "synthetic" else "gpu" if cuda else "cpu"]
+    fallback = configs/PROFILES["synthetic"]
+    return want if want.exists() else fallback if fallback.exists() else None
+
 # %% ../nbs/08_pipeline.ipynb #4ed11ed2
 def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth_size:int=512, prep_size:int=224,
                  name:str=DEFAULT_NAME, root=None, log=print, external=None, min_external_balanced_accuracy:float|None=None,
-                 **train_overrides)->dict:
+                 tta:bool=False, **train_overrides)->dict:
     "Run every stage on `raw` (synthetic default when empty); return a summary of what each stage produced."
     p = paths(); raw, processed = Path(raw or p["raw"]), Path(processed or p["processed"]); t0 = time.time()
     if not has_images(raw):
@@ -37,10 +51,11 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
         make_synth(raw, per_class=per_class, size=synth_size)
     else: log(f"[1/7] using the images in {raw}")
     log("[2/7] prepare"); rep = prepare(raw, processed, image_size=prep_size)
-    config = config or (p["configs"]/"train.yaml" if (p["configs"]/"train.yaml").exists() else None)
+    config = config or pick_config(rep["provenance"])
     cfg = load_config(TrainConfig, config, **{"data": str(processed), **train_overrides})
-    log(f"[3/7] train {cfg.arch} at {cfg.image_size} px for up to {cfg.epochs} epochs"); run = fit(cfg)
-    log("[4/7] evaluate"); m = evaluate_run(run)
+    log(f"[3/7] train {cfg.arch} at {cfg.image_size} px for up to {cfg.epochs} epochs "
+        f"({Path(config).name if config else 'TrainConfig defaults'}, {rep['provenance']} data)"); run = fit(cfg)
+    log("[4/7] evaluate"); m = evaluate_run(run, tta=tta)
     log("[5/7] register"); vdir = register(run, m, name, root)
     ext = validate_external(vdir.name, external, name, root) if external else None
     if ext: log(f"    external {Path(external).resolve().name} ({ext['n']} images): balanced accuracy {ext['balanced_accuracy']:.3f} "
@@ -50,7 +65,7 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
     except EyeError as e: log(f"    not promoted: {e}"); promoted = False
     prod = aliases(name, root)["production"]
     log("[7/7] export ONNX"); onnx = export(vdir.name, "onnx", name, root, data=processed)
-    s = dict(data_version=rep["data_version"], run=str(run), version=vdir.name, production=prod, promoted=promoted,
+    s = dict(data_version=rep["data_version"], provenance=rep["provenance"], config=str(config) if config else None, run=str(run), version=vdir.name, production=prod, promoted=promoted,
              test_accuracy=m["accuracy"], test_accuracy_ci=m["accuracy_ci"], test_macro_f1=m["macro_f1"],
              test_macro_f1_ci=m["macro_f1_ci"], ece=m["ece_after"], onnx=str(onnx), seconds=round(time.time() - t0, 1),
              external_balanced_accuracy=ext and ext["balanced_accuracy"])
@@ -63,16 +78,17 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
 @call_parse
 def main(raw:str=None,             # raw dataset folder or zip (default data/raw; synthetic data when empty)
          processed:str=None,       # prepared dataset folder (default data/processed)
-         config:str=None,          # training config YAML (default configs/train.yaml)
+         config:str=None,          # training config YAML (default: the profile for the data, see `pick_config`)
          per_class:int=250,        # synthetic images per class when generating
          prep_size:int=224,        # cache image size
          epochs:int=None,          # override the config's epochs
          image_size:int=None,      # override the config's training size
          arch:str=None,            # override the config's architecture
+         tta:bool=False,           # score (and serve) the version with its mirror image too
          external:str=None,        # folder of <class>/ images from elsewhere: validate the new version on it before promoting
          min_external_balanced_accuracy:float=None, # promote only when the external balanced accuracy reaches this
          name:str=DEFAULT_NAME):   # model name in the registry
     "Run the whole pipeline: (synthetic data) → prepare → train → evaluate → register → (external) → promote → export."
     kw = {k: v for k, v in dict(epochs=epochs, image_size=image_size, arch=arch).items() if v is not None}
-    with user_errors(): run_pipeline(raw, processed, config, per_class, prep_size=prep_size, name=name, external=external,
+    with user_errors(): run_pipeline(raw, processed, config, per_class, prep_size=prep_size, name=name, external=external, tta=tta,
                                      min_external_balanced_accuracy=min_external_balanced_accuracy, **kw)
