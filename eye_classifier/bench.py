@@ -16,8 +16,9 @@ import torch
 from fastcore.script import call_parse
 from torch.profiler import ProfilerActivity, profile
 
-from .core import CLASSES, EyeError, atomic_write, paths, save_json, user_errors
-from .data import get_loaders, prepare
+from .core import CLASSES, EyeError, atomic_write, load_json, load_yaml, paths, save_json, user_errors
+from .augment import BatchAugment, train_loader
+from .data import prepare
 from .app import bench_serving
 from .inference import EXPORTS, _backend, _sample_batch, bench_scoring, export
 from .model import build_model, count_macs
@@ -30,7 +31,8 @@ from .train import TrainConfig, build_training
 __all__ = ['BACKENDS', 'STAGES', 'GPU_VARIANTS', 'FULL', 'QUICK', 'SECTIONS', 'TITLES', 'LABELS', 'machine', 'contention',
            'spread', 'figure', 'timed', 'scratch_home', 'quietly', 'bench_prepare', 'bench_loading', 'measure_training',
            'in_child', 'matmul_peak', 'bench_training', 'profile_step', 'bench_inference', 'bench_api',
-           'bench_pipeline', 'bench_gpu', 'check_targets', 'BenchConfig', 'section_md', 'to_markdown', 'bench', 'main']
+           'bench_pipeline', 'bench_gpu', 'bench_real', 'check_targets', 'BenchConfig', 'section_md', 'to_markdown',
+           'bench', 'main']
 
 # %% ../nbs/11_bench.ipynb #8ad9374b
 def _cpu_model()->str:
@@ -119,14 +121,12 @@ def bench_prepare(folder, sets:dict={512: 50, 2000: 8}, # JPEG side -> synthetic
     return dict(rows=rows, prep_size=prep_size, threads=os.cpu_count())
 
 # %% ../nbs/11_bench.ipynb #4d3a252d
-def bench_loading(data, image_size:int=128, batch_size:int=32, workers=(0, 2), repeats:int=3)->dict:
-    "Images/s of the augmented training `DataLoader` over the prepared dataset `data`, per number of worker processes."
-    rows = []
-    for w in workers:
-        dl = get_loaders(data, image_size, batch_size, w)["train"]
-        ts = timed(lambda: sum(len(y) for _, y in dl), repeats, warmup=1)
-        rows.append(figure(f"train loader, {w} workers", "images/s", [len(dl.dataset) / t for t in ts]))
-    return dict(rows=rows, image_size=image_size, batch_size=batch_size)
+def bench_loading(data, image_size:int=128, batch_size:int=32, repeats:int=3, device:str="cpu")->dict:
+    "Images/s of the augmented training batches of the prepared dataset `data` (`train_loader` on `device`)."
+    tl = train_loader(data, image_size, batch_size, [0.0] * 3, [1.0] * 3, device, BatchAugment())
+    ts = timed(lambda: sum(len(y) for _, y in tl), repeats, warmup=1)
+    return dict(rows=[figure(f"train loader, augmented on {device}", "images/s", [len(tl.labels) / t for t in ts])],
+                image_size=image_size, batch_size=batch_size)
 
 # %% ../nbs/11_bench.ipynb #1be94f21
 def _trainer(arch:str, image_size:int, batch_size:int, device:str="cpu", amp:str="none", compile:bool=False):
@@ -294,6 +294,42 @@ def bench_gpu(image_size:int=224, archs=("resunet", "resnet18"), batch_size:int=
     return dict(rows=rows, device=torch.cuda.get_device_name(0), batch_size=batch_size, channels_last=True,
                 **({"failed": failed} if failed else {}))
 
+# %% ../nbs/11_bench.ipynb #9390c9eb
+def _version_facts(root:Path, name:str)->tuple[dict, dict, list]:
+    v = max((root/name).glob("v*"), key=lambda d: int(d.name[1:]))
+    return load_json(v/"model.json"), load_json(v/"metrics.json"), load_json(Path(load_json(v/"model.json")["run"])/"metrics.json")["history"]
+
+def bench_real(raw, # a real dataset: <class>/ folders or a zip
+               home, # scratch project folder (its configs/ holds the profiles)
+               external=None, # an external <class>/ folder, scored as a check (never for choosing)
+               archs=("resunet", "resnet18"), config=None, # the profile (default: `pick_config` for the data and machine)
+               quick:bool=False, **overrides)->dict:
+    "The real-data profile end to end on `raw`, per arch: time, test macro-F1 (CI), external balanced accuracy, throughput vs the model alone."
+    home, rows, results = Path(home), [], {}
+    for arch in archs:
+        t0 = time.perf_counter()
+        with quietly():
+            s = run_pipeline(raw, home/"real/data", config=config, root=home/"real/models", name=f"real-{arch}", external=external,
+                             arch=arch, out=str(home/"real/runs"), **overrides)
+        secs = time.perf_counter() - t0
+        info, m, hist = _version_facts(home/"real/models", f"real-{arch}")
+        cfg = load_yaml(Path(info["run"])/"config.yaml")
+        alone = in_child("measure_training", arch=arch, image_size=cfg["image_size"], batch_size=cfg["batch_size"],
+                         steps=1 if quick else 5, repeats=2 if quick else 3, device="cuda" if torch.cuda.is_available() else "cpu",
+                         amp=cfg["amp"] if torch.cuda.is_available() else "none")["images_per_s"]
+        e2e = [h["images_per_s"] for h in hist]
+        ext = next(iter(m.get("external", {}).values()), None)
+        rows += [figure(f"{arch}: test macro-F1", "F1", [m["macro_f1"]], ci=f"{m['macro_f1_ci'][0]:.3f}-{m['macro_f1_ci'][1]:.3f}"),
+                 figure(f"{arch}: pipeline, total", "s", [secs], epochs=len(hist), image_size=cfg["image_size"]),
+                 figure(f"{arch}: training end to end", "images/s", e2e, vs_model_alone=float(np.median(e2e) / np.median(alone))),
+                 figure(f"{arch}: model alone", "images/s", alone)]
+        if ext: rows.append(figure(f"{arch}: external balanced accuracy", "bal. acc.", [ext["balanced_accuracy"]],
+                                   ci=f"{ext['balanced_accuracy_ci'][0]:.3f}-{ext['balanced_accuracy_ci'][1]:.3f}"))
+        results[arch] = dict(config=s["config"], per_class_f1={k: round(v["f1"], 3) for k, v in m["per_class"].items()},
+                             confusion=m["confusion"], external=ext and dict(n=ext["n"], balanced_accuracy=ext["balanced_accuracy"],
+                             recall={k: round(v["recall"], 3) for k, v in ext["per_class"].items()}, confusion=ext["confusion"]))
+    return dict(rows=rows, results=results, raw=str(raw), external=str(external) if external else None, provenance=info["provenance"])
+
 # %% ../nbs/11_bench.ipynb #4f81c214
 def _median(sections:dict, sec:str, name:str):
     return next((r["median"] for r in sections.get(sec, {}).get("rows", []) if r["name"].startswith(name)), None)
@@ -305,8 +341,8 @@ def check_targets(sections:dict)->list[dict]:
     "Each of the project's speed targets with the measured value and whether it is met."
     S, med, out = sections, lambda *a: _median(sections, *a), []
     size = S.get("loading", {}).get("image_size")
-    load, train = med("loading", "train loader, 2 workers"), med("training", f"resunet @ {size} px")
-    out.append(_target(f"loader (2 workers) >= 5x ResUNet training images/s at {size} px", load / train if load and train else None, lambda v: v >= 5))
+    load, train = med("loading", "train loader"), med("training", f"resunet @ {size} px")
+    out.append(_target(f"augmented training batches >= 5x ResUNet training images/s at {size} px", load / train if load and train else None, lambda v: v >= 5))
     for r in S.get("training", {}).get("rows", []):
         if "vs_resnet18" in r: out.append(_target(f"ResUNet >= 0.5x resnet18 training images/s, {r['name'].split('@')[1].strip()}", r["vs_resnet18"], lambda v: v >= 0.5))
     onnx, eager = med("inference", "onnxruntime, batch 1"), med("inference", "eager, batch 1")
@@ -317,6 +353,13 @@ def check_targets(sections:dict)->list[dict]:
                        lambda v: v >= 40 and load["p95_ms"] <= 600, "req/s"))
     run, serve = med("pipeline", "run_pipeline, total"), med("api", "eye-serve start-up")
     out.append(_target("make run after install < 10 min (pipeline + server start-up)", (run + (serve or 0)) / 60 if run else None, lambda v: v < 10, "min"))
+    for arch in ("resunet",):
+        f1, bal = med("real", f"{arch}: test macro-F1"), med("real", f"{arch}: external balanced accuracy")
+        ratio = next((r["vs_model_alone"] for r in S.get("real", {}).get("rows", []) if r["name"] == f"{arch}: training end to end"), None)
+        if "real" in S:
+            out.append(_target("real profile: test macro-F1 >= 0.90 (GPU), >= 0.85 with the external target", f1, lambda v: v >= (0.90 if torch.cuda.is_available() else 0.85), "F1"))
+            out.append(_target("real profile: external (HEI-MED) balanced accuracy >= 0.75", bal, lambda v: v >= 0.75, ""))
+            out.append(_target("real profile: training end to end >= 0.8x the model alone", ratio, lambda v: v >= 0.8))
     return out
 
 # %% ../nbs/11_bench.ipynb #53d36906
@@ -341,10 +384,10 @@ FULL = BenchConfig(sets={512: 50, 2000: 8}, train_sizes=(128, 224))
 QUICK = BenchConfig(sets={64: 4, 128: 2}, train_sizes=(64,), batch_size=4, steps=1, repeats=2, latency_n=5,
                     uploads=(224,), load_n=12, concurrency=4, score_n=16, mm_n=256, gpu_size=64, gpu_steps=2,
                     pipeline=dict(per_class=8, synth_size=96, prep_size=64, epochs=1, image_size=64, batch_size=8, workers=0))
-SECTIONS = ("prepare", "loading", "training", "profile", "inference", "api", "pipeline", "gpu")
+SECTIONS = ("prepare", "loading", "training", "profile", "inference", "api", "pipeline", "gpu", "real")   # real: with --raw only
 
 # %% ../nbs/11_bench.ipynb #9d3222d8
-def _run_sections(todo, cfg:BenchConfig, work:Path, train_yaml:Path|None, log)->dict:
+def _run_sections(todo, cfg:BenchConfig, work:Path, train_yaml:Path|None, log, raw=None, external=None)->dict:
     S, s0, data = {}, cfg.train_sizes[0], work/"data/processed"
     jobs = dict(prepare=lambda: bench_prepare(work/"prepare", cfg.sets, cfg.repeats),
                 training=lambda: bench_training(cfg.train_sizes, batch_size=cfg.batch_size, steps=cfg.steps, repeats=cfg.repeats, mm_n=cfg.mm_n),
@@ -353,11 +396,14 @@ def _run_sections(todo, cfg:BenchConfig, work:Path, train_yaml:Path|None, log)->
                 loading=lambda: bench_loading(data, s0, cfg.batch_size, repeats=cfg.repeats),
                 inference=lambda: bench_inference("production", work/"models", data, cfg.latency_n, cfg.repeats, score_n=cfg.score_n),
                 api=lambda: bench_api(work, cfg.latency_n, cfg.uploads, load_n=cfg.load_n, concurrency=cfg.concurrency),
-                gpu=lambda: bench_gpu(cfg.gpu_size, batch_size=cfg.batch_size, steps=cfg.gpu_steps, repeats=cfg.repeats))
+                gpu=lambda: bench_gpu(cfg.gpu_size, batch_size=cfg.batch_size, steps=cfg.gpu_steps, repeats=cfg.repeats),
+                real=lambda: bench_real(raw, work, external, quick=cfg is QUICK, **({k: v for k, v in cfg.pipeline.items() if k != "synth_size"} if cfg is QUICK else {})))
     pipeline = bool({"pipeline", "loading", "inference", "api"} & set(todo))
     if pipeline and train_yaml and train_yaml.exists():
         (work/"configs").mkdir(exist_ok=True); shutil.copy(train_yaml, work/"configs/train.yaml")
-    for k in ("prepare", "training", "profile", "pipeline", "loading", "inference", "api", "gpu"):
+    if "real" in todo and train_yaml:   # the real profiles, which pick_config chooses from
+        shutil.copytree(train_yaml.parent, work/"configs", dirs_exist_ok=True)
+    for k in ("prepare", "training", "profile", "pipeline", "loading", "inference", "api", "gpu", "real"):
         if k in todo or (k == "pipeline" and pipeline):
             log(k)
             with contention() as c: S[k] = jobs[k]()
@@ -368,7 +414,8 @@ def _run_sections(todo, cfg:BenchConfig, work:Path, train_yaml:Path|None, log)->
 TITLES = dict(prepare="1. Preparation: `prepare` on synthetic JPEGs", loading="2. Loading: the augmented training `DataLoader`",
               training="3. Training on the CPU: `train_one_epoch` on random images", profile="Profile: one ResUNet training step",
               inference="4. Inference: one registered model, three backends", api="4. Serving: `/v1/predict` through `eye-serve`",
-              pipeline="5. End to end: `run_pipeline` on the synthetic default", gpu="6. GPU training")
+              pipeline="5. End to end: `run_pipeline` on the synthetic default", gpu="6. GPU training",
+              real="7. Real data: the real profile end to end")
 LABELS = dict(other_cpu_pct="other CPU %", jpeg_kb="JPEG KB", gmacs="GMAC/img", gflop_s="GFLOP/s", pct_peak="% of mm peak (3x fwd)", vs_resnet18="x resnet18",
               peak_rss_mb="peak RSS MB", server_ms="server ms", peak_gpu_mb="peak GPU MB", p50_ms="p50 ms", p95_ms="p95 ms")
 _BASE = ("name", "unit", "median", "q1", "q3", "p95", "min", "max", "n")
@@ -382,7 +429,7 @@ def section_md(sec:dict)->str:
     "A markdown table of a section's rows (median, IQR, min-max, n, p95 for latencies, extra columns), then its conditions."
     if "table" in sec: return f"```text\n{sec['table'].rstrip()}\n```"
     if not sec.get("rows"): return f"_{sec.get('status', 'not measured')}_"
-    cond = ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in sec.items() if k != "rows")
+    cond = ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in sec.items() if k not in ("rows", "results"))
     extra = list(dict.fromkeys(k for r in sec["rows"] for k in r if k not in _BASE))
     lat = any(r["unit"] == "ms" for r in sec["rows"])
     cols = ["figure", "unit", "median", *(["p95"] if lat else []), "IQR", "min-max", "n", *[LABELS.get(k, k) for k in extra]]
@@ -392,7 +439,8 @@ def section_md(sec:dict)->str:
         cells = [r["name"], r["unit"], _fmt(r["median"]), *([_fmt(r["p95"]) if r["unit"] == "ms" else ""] if lat else []),
                  iqr, mm, str(r["n"]), *[_fmt(r[k]) if k in r else "" for k in extra]]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines + ["", f"Conditions: {cond}."])
+    res = [f"- {k}: {json.dumps(v)}" for k, v in sec.get("results", {}).items()]
+    return "\n".join(lines + ["", f"Conditions: {cond}.", *([""] + res if res else [])])
 
 def to_markdown(report:dict)->str:
     "The report as markdown: conditions, targets, then one table per section."
@@ -419,18 +467,25 @@ def bench(out=None, # folder for benchmarks.json and benchmarks.md (default: the
           workdir=None, # scratch project folder, kept afterwards (default: a temporary one, deleted)
           quick:bool=False, # miniature sizes: proves the command works, quotes nothing
           sections:str="all", # comma-separated subset of `SECTIONS`
-          log=print)->dict:
+          log=print,
+          raw=None, # a real dataset: adds the `real` section
+          external=None)->dict: # an external <class>/ folder for the `real` section
+
     "Run the benchmark `sections` in a scratch project; write `benchmarks.json` and `benchmarks.md` to `out`; return the report."
-    todo = SECTIONS if sections == "all" else tuple(s.strip() for s in sections.split(","))
+    todo = tuple(s for s in SECTIONS if s != "real" or raw) if sections == "all" else tuple(s.strip() for s in sections.split(","))
     if bad := sorted(set(todo) - set(SECTIONS)): raise EyeError(f"unknown section(s) {bad}; known: {', '.join(SECTIONS)}")
+    if "real" in todo and not raw: raise EyeError("the real section needs a dataset: eye-bench --raw DIR")
+    if raw and not Path(raw).exists(): raise EyeError(f"{raw}: no such folder or zip")
     out, train_yaml = Path(out or paths()["reports"]).resolve(), paths()["configs"]/"train.yaml"
     work = Path(workdir or tempfile.mkdtemp(prefix="eye-bench-")).resolve()
-    cmd = " ".join(["eye-bench", *(["--quick"] if quick else []), *([f"--sections {sections}"] if sections != "all" else [])])
+    cmd = " ".join(["eye-bench", *(["--quick"] if quick else []), *([f"--sections {sections}"] if sections != "all" else []),
+                    *([f"--raw {raw}"] if raw else []), *([f"--external {external}"] if external else [])])
     cfg, t0 = QUICK if quick else FULL, time.perf_counter()
     report = dict(command=cmd, quick=quick, machine=machine(), config=asdict(cfg))
     try:
         with scratch_home(work):
-            report["sections"] = _run_sections(todo, cfg, work, train_yaml, lambda s: log(f"[eye-bench {time.perf_counter() - t0:5.0f} s] {s}"))
+            report["sections"] = _run_sections(todo, cfg, work, train_yaml, lambda s: log(f"[eye-bench {time.perf_counter() - t0:5.0f} s] {s}"),
+                                               raw and Path(raw).resolve(), external and Path(external).resolve())
     finally:
         if workdir is None: shutil.rmtree(work, ignore_errors=True)
     report.update(seconds=round(time.perf_counter() - t0, 1), load_avg_end=[round(x, 2) for x in os.getloadavg()],
@@ -443,9 +498,11 @@ def bench(out=None, # folder for benchmarks.json and benchmarks.md (default: the
 def main(out:str=None,          # folder for benchmarks.json and benchmarks.md (default: reports/)
          workdir:str=None,      # scratch project folder to keep (default: a temporary one)
          quick:bool=False,      # miniature sizes, to check that the command works
-         sections:str="all"):   # comma-separated: prepare,loading,training,profile,inference,api,pipeline,gpu
+         sections:str="all",    # comma-separated: prepare,loading,training,profile,inference,api,pipeline,gpu,real
+         raw:str=None,          # a real dataset (<class>/ folders or zip): adds the `real` section
+         external:str=None):    # an external <class>/ folder, scored in the `real` section
     "Measure preparation, loading, training, inference, serving and the whole pipeline; write reports/benchmarks.{json,md}."
     with user_errors():
-        r = bench(out, workdir, quick, sections)
+        r = bench(out, workdir, quick, sections, raw=raw, external=external)
         for t in r["targets"]: print(f"{'met' if t['met'] else 'not measured' if t['met'] is None else 'MISSED':>12}  {t['target']}: {t['measured']} {t['unit']}")
         print(f"wrote {Path(out or paths()['reports']).resolve()/'benchmarks.md'}")
