@@ -392,4 +392,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'eye_classifier.train.set_rng_state': ('train.html#set_rng_state', 'eye_classifier/train.py'),
                                       'eye_classifier.train.train_one_epoch': ('train.html#train_one_epoch', 'eye_classifier/train.py'),
                                       'eye_classifier.train.train_parser': ('train.html#train_parser', 'eye_classifier/train.py'),
+                                      'eye_classifier.train.tta_logits': ('train.html#tta_logits', 'eye_classifier/train.py'),
                                       'eye_classifier.train.warmup_cosine': ('train.html#warmup_cosine', 'eye_classifier/train.py')}}}

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import FundusDataset
+from .data import CROP, FundusDataset
 
 # %% auto #0
 __all__ = ['BatchAugment', 'augment_batch', 'TensorLoader', 'train_loader']
@@ -64,7 +64,7 @@ def augment_batch(x:torch.Tensor, # uint8 NCHW batch, on any device
     theta[:, :, 2] *= p["zoom"].view(n, 1)   # the shift is not zoomed
     x = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), mode="bilinear",
                       padding_mode="zeros", align_corners=False)
-    inside = (_luma(x) > 20 / 255).float()
+    inside = (_luma(x) > CROP["threshold"] / 255).float()
     x = x * (p["brightness"].view(n, 1, 1, 1) * p["cast"].view(n, 3, 1, 1))
     m = (x * inside).sum((1, 2, 3), keepdim=True) / (3 * inside.sum((1, 2, 3), keepdim=True)).clamp_min(1)
     x = (m + (x - m) * p["contrast"].view(n, 1, 1, 1)) * inside + x * (1 - inside)

@@ -22,7 +22,7 @@ from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, 
 from .data import FundusDataset, eval_tfms, image_stats, model_pixels, open_image, to_input
 from .model import build_model, load_checkpoint
 from .monitor import ood_reasons
-from .train import confusion_figure, evaluate, pick_device
+from .train import confusion_figure, evaluate, pick_device, tta_logits
 
 # %% auto #0
 __all__ = ['class_metrics', 'bootstrap_ci', 'macro_f1', 'class_f1', 'ece', 'fit_temperature', 'roc_figure', 'reliability_figure',
@@ -205,9 +205,7 @@ def evaluate_external(model, meta:dict, folder, reference:dict|None=None, device
             reasons = ood_reasons(image_stats(im), reference)
             flagged += bool(reasons); checks.update(r.split()[0] for r in reasons)
         if len(xs) == batch_size or i == len(items) - 1:
-            x = torch.stack(xs).to(device); logits = model(x)
-            if tta: logits = logits + model(x.flip(-1))
-            preds += logits.argmax(1).tolist(); xs = []
+            preds += tta_logits(model, torch.stack(xs).to(device), tta).argmax(1).tolist(); xs = []
     y = [CLASSES.index(c) for _, c in items]
     return dict(source=str(folder), **external_metrics(y, preds, n_boot=n_boot),
                 ood_flagged=flagged if reference else None, ood_checks=dict(checks))

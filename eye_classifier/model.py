@@ -15,6 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.resnet import BasicBlock, ResNet
 
 from .core import CLASSES, EyeError, atomic_write
+from .data import CROP
 
 # %% auto #0
 __all__ = ['ARCHS', 'conv_bn', 'ResBlock', 'LocalNorm', 'ResUNet', 'feature_shapes', 'ResNet18', 'build_model', 'save_checkpoint',
@@ -43,7 +44,7 @@ class LocalNorm(nn.Module):
     "Graham's local colour normalisation inside the fundus: `gain * (x - local mean)`, zero outside; RGB input in [0, 1]."
     def __init__(self, sigma:float=1/30, # Gaussian sigma as a fraction of the image side
                  gain:float=4.0, # amplification of the difference
-                 threshold:float=20/255, # luma above which a pixel is inside the fundus
+                 threshold:float=CROP["threshold"]/255, # luma above which a pixel is inside the fundus (the crop's)
                  erode:float=0.02): # the inside mask is eroded by this fraction of the side
         super().__init__()
         self.sigma, self.gain, self.threshold, self.erode = float(sigma), float(gain), float(threshold), float(erode)

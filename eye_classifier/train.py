@@ -31,9 +31,9 @@ from .data import get_loaders, train_reference
 from .model import build_model, load_checkpoint, save_checkpoint
 
 # %% auto #0
-__all__ = ['TrainConfig', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'evaluate', 'Recipe', 'build_training',
-           'rng_state', 'set_rng_state', 'dist_setup', 'confusion_figure', 'new_run_dir', 'input_norm', 'may_stop',
-           'fit', 'train_parser', 'main']
+__all__ = ['TrainConfig', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'tta_logits', 'evaluate', 'Recipe',
+           'build_training', 'rng_state', 'set_rng_state', 'dist_setup', 'confusion_figure', 'new_run_dir',
+           'input_norm', 'may_stop', 'fit', 'train_parser', 'main']
 
 # %% ../nbs/04_train.ipynb #d9809f74
 @dataclass
@@ -108,6 +108,11 @@ def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=No
     return dict(loss=tot / max(n, 1), acc=correct / max(n, 1), images_per_s=n / (time.perf_counter() - t0))
 
 # %% ../nbs/04_train.ipynb #ed9d9990
+def tta_logits(model, x:torch.Tensor, tta:bool=False)->torch.Tensor:
+    "`model(x)`, or with `tta` the mean of the logits of `x` and of its mirror image."
+    logits = model(x).float()
+    return (logits + model(x.flip(-1)).float()) / 2 if tta else logits
+
 @torch.no_grad()
 def evaluate(model, loader, device, dtype=None, tta:bool=False)->dict:
     "Loss, accuracy, macro-F1, confusion matrix and probabilities of `model` on `loader` (`tta`: logits averaged with the mirror image's)."
@@ -116,8 +121,7 @@ def evaluate(model, loader, device, dtype=None, tta:bool=False)->dict:
     for x, y in loader:
         x, y = _to(x, y, device)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            logits = model(x).float()
-            if tta: logits = (logits + model(x.flip(-1)).float()) / 2
+            logits = tta_logits(model, x, tta)
         tot += F.cross_entropy(logits, y, reduction="sum").item()
         probs.append(logits.softmax(1).cpu()); ys.append(y.cpu())
     p, y = torch.cat(probs).numpy(), torch.cat(ys).numpy()
