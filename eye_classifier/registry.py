@@ -83,9 +83,11 @@ def _external_card(ext:dict)->str:
     return "\n".join(out) + "\n"
 
 def _local_norm_line(info:dict)->str:
-    s = info["model_config"].get("local_norm")
-    return (f"; then, as the model's first layer, local colour normalisation (Graham: 4 x (image - Gaussian blur, sigma = side x {s:.4f}) "
-            "inside the fundus, 0 outside), which is part of the exported graph" if s else "")
+    mc = info["model_config"]; s, f = mc.get("local_norm"), mc.get("field")
+    where = f"inside a centred disk of radius {f:.2f} x half the side and the fundus" if f else "inside the fundus"
+    scale = "divided by the picture's own standard deviation per channel" if mc.get("standardise") else "x 4"
+    return (f"; then, as the model's first layer, local colour normalisation (Graham: (image - Gaussian blur, sigma = side x {s:.4f}) "
+            f"{scale}, {where}, 0 outside), which is part of the exported graph" if s else "")
 
 def model_card(info:dict, metrics:dict)->str:
     "MODEL_CARD.md text for a version described by `info` (model.json) and its test `metrics`."

@@ -42,6 +42,8 @@ class TrainConfig:
     arch:str="resunet"             # resunet | resnet18
     model_args:dict=field(default_factory=dict) # extra constructor arguments of the model
     local_norm:float=0.0           # sigma of the model's local colour normalisation, a fraction of the side (0: off)
+    field:float=0.0                # its field of view: a centred disk, a fraction of half the side (0: the whole fundus)
+    standardise:bool=False         # it divides each picture by its own std (per channel) instead of a fixed gain
     image_size:int=128             # training resolution (the cache is resized once, on the training device)
     epochs:int=8                   # passes over the training split
     batch_size:int=32              # images per optimiser step (global: split across torchrun processes)
@@ -88,7 +90,8 @@ def _to(x, y, device):
     nb = device.type == "cuda"
     return x.to(device, non_blocking=nb, memory_format=torch.channels_last), y.to(device, non_blocking=nb)
 
-def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=None, clip_grad:float=1.0, desc="train", ema=None):
+def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=None, clip_grad:float=1.0, desc="train", ema=None,
+                    ema_warmup:int=0): # optimiser steps during which `ema` copies the weights instead of averaging them
     "One pass over `loader` (updating the `AveragedModel` `ema` after each step); returns mean loss, accuracy and images/s."
     model.train()
     tot, correct, n, t0 = 0.0, 0, 0, time.perf_counter()
@@ -102,7 +105,9 @@ def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=No
         if clip_grad:
             scaler.unscale_(opt); nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
         scaler.step(opt); scaler.update(); sched.step()
-        if ema is not None: ema.update_parameters(model)
+        if ema is not None:
+            ema.update_parameters(model)
+            if sched.last_epoch < ema_warmup: ema.n_averaged.fill_(0)   # torchvision's reference: the next update copies
         tot += loss.item() * len(y); correct += (logits.argmax(1) == y).sum().item(); n += len(y)
         bar.set_postfix(loss=f"{tot/n:.3f}", img_s=f"{n/(time.perf_counter()-t0):.0f}")
     return dict(loss=tot / max(n, 1), acc=correct / max(n, 1), images_per_s=n / (time.perf_counter() - t0))
@@ -143,6 +148,7 @@ class Recipe:
     device:torch.device
     model:nn.Module|None=None     # the model the optimiser trains (unwrapped)
     ema:AveragedModel|None=None   # an exponential moving average of its weights, updated every step
+    ema_warmup:int=0              # steps during which the average copies the weights (the learning-rate warm-up)
 
     @property
     def scored(self)->nn.Module:
@@ -152,7 +158,7 @@ class Recipe:
     def epoch(self, model, loader, desc:str="train")->dict:
         "`train_one_epoch` of `model` over `loader` with this recipe: mean loss, accuracy and images/s."
         return train_one_epoch(model, loader, self.opt, self.sched, self.scaler, self.loss_fn, self.device, self.dtype,
-                               self.clip_grad, desc, self.ema)
+                               self.clip_grad, desc, self.ema, self.ema_warmup)
 
 def build_training(cfg:TrainConfig, # lr, weight_decay, epochs, warmup_epochs, amp, label_smoothing, clip_grad, ema
                    model:nn.Module, # already on its device; the optimiser holds its parameters
@@ -168,7 +174,7 @@ def build_training(cfg:TrainConfig, # lr, weight_decay, epochs, warmup_epochs, a
     loss_fn = nn.CrossEntropyLoss(weight=None if class_weights is None else class_weights.to(device),
                                   label_smoothing=cfg.label_smoothing)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True) if cfg.ema else None
-    return Recipe(opt, sched, scaler, loss_fn, dtype, cfg.clip_grad, device, model, ema)
+    return Recipe(opt, sched, scaler, loss_fn, dtype, cfg.clip_grad, device, model, ema, int(cfg.warmup_epochs * steps))
 
 # %% ../nbs/04_train.ipynb #3d3ce4a5
 def rng_state()->dict:
@@ -265,7 +271,7 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     data = Path(cfg.data)
     if not (data/"report.json").exists(): raise EyeError(f"{data}: no prepared dataset (run `eye-prepare` first)")
     seed_everything(cfg.seed)
-    model = build_model(cfg.arch, num_classes=len(CLASSES), **({"local_norm": cfg.local_norm} if cfg.local_norm else {}), **cfg.model_args)
+    model = build_model(cfg.arch, num_classes=len(CLASSES), **{k: getattr(cfg, k) for k in ("local_norm", "field", "standardise") if getattr(cfg, k)}, **cfg.model_args)
     meta = _meta(cfg, data, model)
     train = train_loader(data, cfg.image_size, cfg.batch_size, meta["mean"], meta["std"], device, BatchAugment(cfg.augment),
                          cfg.seed, rank, world)
