@@ -46,14 +46,14 @@ class LocalNorm(nn.Module):
                  gain:float=4.0, # amplification of the difference
                  threshold:float=CROP["threshold"]/255, # luma above which a pixel is inside the fundus (the crop's)
                  erode:float=0.02, # the inside mask is eroded by this fraction of the side
-                 field:float=0.0, # keep only a centred disk of this radius, a fraction of half the side (0: the whole fundus)
+                 fov:float=0.0, # keep only a centred disk of this radius, a fraction of half the side (0: the whole fundus)
                  standardise:bool=False): # divide by each picture's own std inside, per channel, instead of `gain`
         super().__init__()
         self.sigma, self.gain, self.threshold, self.erode = float(sigma), float(gain), float(threshold), float(erode)
-        self.field, self.standardise = float(field), bool(standardise)
+        self.fov, self.standardise = float(fov), bool(standardise)
         self.register_buffer("luma", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1), persistent=False)
 
-    def extra_repr(self): return f"sigma={self.sigma:.4f}, gain={self.gain}, field={self.field}, standardise={self.standardise}"
+    def extra_repr(self): return f"sigma={self.sigma:.4f}, gain={self.gain}, fov={self.fov}, standardise={self.standardise}"
 
     def forward(self, x):
         side = int(x.shape[-1])   # a constant of a traced or exported graph
@@ -61,11 +61,11 @@ class LocalNorm(nn.Module):
         t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
         k = torch.exp(-0.5 * (t / s) ** 2); k = k / k.sum()
         inside = ((x * self.luma).sum(1, keepdim=True) > self.threshold).to(x.dtype)
-        if self.field > 0:   # one field of view for every camera: its clipped edges and rims are cut away
+        if self.fov > 0:   # one field of view for every camera: its clipped edges and rims are cut away
             h, w = int(x.shape[-2]), int(x.shape[-1])
             yy = torch.arange(h, dtype=x.dtype, device=x.device).view(-1, 1) - (h - 1) / 2
             xx = torch.arange(w, dtype=x.dtype, device=x.device).view(1, -1) - (w - 1) / 2
-            inside = inside * ((yy ** 2 + xx ** 2) <= (self.field * min(h, w) / 2) ** 2).to(x.dtype)
+            inside = inside * ((yy ** 2 + xx ** 2) <= (self.fov * min(h, w) / 2) ** 2).to(x.dtype)
         both = torch.cat([x * inside, inside], 1)   # blur the masked image and the mask in one pass
         kh, kv = k.view(1, 1, 1, -1).repeat(4, 1, 1, 1), k.view(1, 1, -1, 1).repeat(4, 1, 1, 1)
         b = F.conv2d(F.conv2d(both, kh, padding=(0, r), groups=4), kv, padding=(r, 0), groups=4)
@@ -78,13 +78,13 @@ class LocalNorm(nn.Module):
 
 # %% ../nbs/03_model.ipynb #6ca96801
 def local_norm_layer(local_norm:float=0.0, # `LocalNorm`'s sigma, a fraction of the side (0: no layer)
-                     field:float=0.0, # its field of view, a fraction of half the side (0: the whole fundus)
+                     fov:float=0.0, # its field of view, a fraction of half the side (0: the whole fundus)
                      standardise:bool=False)->nn.Module: # divide by each picture's own std instead of a fixed gain
-    "The model's first layer: `LocalNorm(local_norm, field=field, standardise=standardise)`, or the identity when `local_norm` is 0."
-    if (field or standardise) and not local_norm:
-        raise EyeError(f"field={field} and standardise={standardise} need local_norm > 0: they are LocalNorm's")
-    if not 0 <= field <= 1.5: raise EyeError(f"field must be between 0 and 1.5 (a fraction of half the side), got {field}")
-    return LocalNorm(local_norm, field=field, standardise=standardise) if local_norm else nn.Identity()
+    "The model's first layer: `LocalNorm(local_norm, fov=fov, standardise=standardise)`, or the identity when `local_norm` is 0."
+    if (fov or standardise) and not local_norm:
+        raise EyeError(f"fov={fov} and standardise={standardise} need local_norm > 0: they are LocalNorm's")
+    if not 0 <= fov <= 1.5: raise EyeError(f"fov must be between 0 and 1.5 (a fraction of half the side), got {fov}")
+    return LocalNorm(local_norm, fov=fov, standardise=standardise) if local_norm else nn.Identity()
 
 # %% ../nbs/03_model.ipynb #894a7795
 class ResUNet(nn.Module):
@@ -99,7 +99,7 @@ class ResUNet(nn.Module):
                  dropout:float=0.2, # dropout before each Linear of the head
                  hidden:int=256, # width of the head's hidden layer
                  local_norm:float=0.0, # sigma of `LocalNorm` as a fraction of the side (0: off; on, input is RGB in [0, 1])
-                 field:float=0.0, # `LocalNorm`'s field of view, a fraction of half the side (0: the whole fundus)
+                 fov:float=0.0, # `LocalNorm`'s field of view, a fraction of half the side (0: the whole fundus)
                  standardise:bool=False): # `LocalNorm` divides by each picture's own std instead of a fixed gain
         super().__init__()
         widths, n = list(widths), len(widths)
@@ -111,8 +111,8 @@ class ResUNet(nn.Module):
             raise EyeError(f"ResUNet: stem_stride must be a power of 2, got {stem_stride}")
         self.config = dict(arch="resunet", num_classes=num_classes, in_ch=in_ch, widths=widths, blocks=blocks,
                            stem_stride=stem_stride, decoder_depth=decoder_depth, dropout=dropout, hidden=hidden,
-                           local_norm=local_norm, field=field, standardise=standardise)
-        self.pre = local_norm_layer(local_norm, field, standardise)
+                           local_norm=local_norm, fov=fov, standardise=standardise)
+        self.pre = local_norm_layer(local_norm, fov, standardise)
         halvings = stem_stride.bit_length() - 1
         self.stem = nn.Sequential(*[conv_bn(in_ch if i == 0 else widths[0], widths[0], 2 if halvings else 1)
                                     for i in range(max(halvings, 1))])
@@ -165,10 +165,10 @@ def feature_shapes(model:nn.Module, # a model with `cam_layers`
 # %% ../nbs/03_model.ipynb #732c1618
 class ResNet18(ResNet):
     "torchvision's resnet18, randomly initialised, with `config`, `cam_layers` and optional `LocalNorm`."
-    def __init__(self, num_classes:int=len(CLASSES), local_norm:float=0.0, field:float=0.0, standardise:bool=False):
+    def __init__(self, num_classes:int=len(CLASSES), local_norm:float=0.0, fov:float=0.0, standardise:bool=False):
         super().__init__(BasicBlock, [2, 2, 2, 2], num_classes=num_classes)
-        self.config = dict(arch="resnet18", num_classes=num_classes, local_norm=local_norm, field=field, standardise=standardise)
-        self.pre = local_norm_layer(local_norm, field, standardise)
+        self.config = dict(arch="resnet18", num_classes=num_classes, local_norm=local_norm, fov=fov, standardise=standardise)
+        self.pre = local_norm_layer(local_norm, fov, standardise)
 
     def forward(self, x): return self._forward_impl(self.pre(x))
 

@@ -83,7 +83,7 @@ def _external_card(ext:dict)->str:
     return "\n".join(out) + "\n"
 
 def _local_norm_line(info:dict)->str:
-    mc = info["model_config"]; s, f = mc.get("local_norm"), mc.get("field")
+    mc = info["model_config"]; s, f = mc.get("local_norm"), mc.get("fov")
     where = f"inside a centred disk of radius {f:.2f} x half the side and the fundus" if f else "inside the fundus"
     scale = "divided by the picture's own standard deviation per channel" if mc.get("standardise") else "x 4"
     return (f"; then, as the model's first layer, local colour normalisation (Graham: (image - Gaussian blur, sigma = side x {s:.4f}) "

@@ -42,7 +42,7 @@ class TrainConfig:
     arch:str="resunet"             # resunet | resnet18
     model_args:dict=field(default_factory=dict) # extra constructor arguments of the model
     local_norm:float=0.0           # sigma of the model's local colour normalisation, a fraction of the side (0: off)
-    field:float=0.0                # its field of view: a centred disk, a fraction of half the side (0: the whole fundus)
+    fov:float=0.0                # its field of view: a centred disk, a fraction of half the side (0: the whole fundus)
     standardise:bool=False         # it divides each picture by its own std (per channel) instead of a fixed gain
     image_size:int=128             # training resolution (the cache is resized once, on the training device)
     epochs:int=8                   # passes over the training split
@@ -271,7 +271,7 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     data = Path(cfg.data)
     if not (data/"report.json").exists(): raise EyeError(f"{data}: no prepared dataset (run `eye-prepare` first)")
     seed_everything(cfg.seed)
-    model = build_model(cfg.arch, num_classes=len(CLASSES), **{k: getattr(cfg, k) for k in ("local_norm", "field", "standardise") if getattr(cfg, k)}, **cfg.model_args)
+    model = build_model(cfg.arch, num_classes=len(CLASSES), **{k: getattr(cfg, k) for k in ("local_norm", "fov", "standardise") if getattr(cfg, k)}, **cfg.model_args)
     meta = _meta(cfg, data, model)
     train = train_loader(data, cfg.image_size, cfg.batch_size, meta["mean"], meta["std"], device, BatchAugment(cfg.augment),
                          cfg.seed, rank, world)
