@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from .data import CROP, FundusDataset
 
 # %% auto #0
-__all__ = ['BatchAugment', 'augment_batch', 'TensorLoader', 'train_loader']
+__all__ = ['BatchAugment', 'augment_batch', 'resize_u8', 'TensorLoader', 'train_loader']
 
 # %% ../nbs/13_augment.ipynb #190f7f9f
 @dataclass
@@ -75,7 +75,8 @@ def augment_batch(x:torch.Tensor, # uint8 NCHW batch, on any device
     return torch.lerp(x, soft, p["blur"].view(n, 1, 1, 1)).clamp(0, 1)
 
 # %% ../nbs/13_augment.ipynb #619ac317
-def _resize_u8(x:torch.Tensor, size:int, chunk:int=256)->torch.Tensor:
+def resize_u8(x:torch.Tensor, size:int, chunk:int=256)->torch.Tensor:
+    "uint8 NCHW `x` at `size` x `size` (antialiased bilinear, in chunks), still uint8."
     if x.shape[-1] == size and x.shape[-2] == size: return x
     return torch.cat([F.interpolate(x[i:i+chunk].float(), size=(size, size), mode="bilinear", antialias=True,
                                     align_corners=False).round().clamp(0, 255).to(torch.uint8) for i in range(0, len(x), chunk)])
@@ -90,7 +91,7 @@ class TensorLoader:
                  device="cpu", augment:BatchAugment|None=None, seed:int=0, shuffle:bool=True, rank:int=0, world:int=1):
         x = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
         self.device = torch.device(device)
-        self.x = _resize_u8(x.to(self.device), size or x.shape[-1]).contiguous()
+        self.x = resize_u8(x.to(self.device), size or x.shape[-1]).contiguous()
         self.labels = [int(y) for y in labels]
         self.y = torch.tensor(self.labels, dtype=torch.long, device=self.device)
         self.batch = max(1, batch_size // world)

@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, precision_recall_fscore_support,
                              roc_auc_score, roc_curve)
 
+from .augment import BatchAugment, augment_batch, resize_u8
 from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, save_json
 from .data import FundusDataset, eval_tfms, image_stats, model_pixels, open_image, to_input
 from .model import build_model, load_checkpoint
@@ -25,9 +26,9 @@ from .monitor import ood_reasons
 from .train import confusion_figure, evaluate, pick_device, tta_logits
 
 # %% auto #0
-__all__ = ['class_metrics', 'bootstrap_ci', 'macro_f1', 'class_f1', 'ece', 'fit_temperature', 'roc_figure', 'reliability_figure',
-           'curves_figure', 'worst_figure', 'load_run', 'evaluate_model', 'evaluate_run', 'external_images',
-           'external_metrics', 'evaluate_external']
+__all__ = ['CAMERA_CHANGES', 'CAMERA_WARN', 'class_metrics', 'bootstrap_ci', 'macro_f1', 'class_f1', 'ece', 'fit_temperature',
+           'roc_figure', 'reliability_figure', 'curves_figure', 'worst_figure', 'camera_sensitivity', 'load_run',
+           'evaluate_model', 'evaluate_run', 'external_images', 'external_metrics', 'evaluate_external']
 
 # %% ../nbs/05_evaluate.ipynb #c3709daf
 def class_metrics(y, probs, classes=CLASSES)->dict:
@@ -112,6 +113,32 @@ def worst_figure(images, y, probs, n:int=8, classes=CLASSES):
     if not len(wrong): axs[0][0].text(0.5, 0.5, "no misclassified images", ha="center")
     fig.tight_layout(); return fig
 
+# %% ../nbs/05_evaluate.ipynb #423ac1da
+CAMERA_CHANGES = {"zoom in 15%": dict(zoom=1.15), "zoom out 15%": dict(zoom=1/1.15),
+                  "contrast x1.5": dict(contrast=1.5), "contrast x0.67": dict(contrast=1/1.5),
+                  "gamma 1.5 (darker)": dict(gamma=1.5), "gamma 0.67 (brighter)": dict(gamma=1/1.5)}
+CAMERA_WARN = 0.25   # warn when one change alters this share of the answers or more
+
+@torch.no_grad()
+def camera_sensitivity(model, images, # uint8 NHWC pictures, e.g. a split's cache
+                       image_size:int, mean, std, # the model's input size and normalisation
+                       changes:dict=CAMERA_CHANGES, # name: `BatchAugment.draw` values to set, the rest at identity
+                       device="cpu", batch_size:int=64)->dict:
+    "Share of `model`'s answers that change under each camera-like change of `images`; the largest; and whether it warns."
+    model = model.to(device).eval(); m, s = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (mean, std))
+    def answers(change):
+        out = []
+        for i in range(0, len(images), batch_size):
+            x = resize_u8(torch.as_tensor(np.asarray(images[i:i+batch_size])).permute(0, 3, 1, 2), image_size).to(device)
+            p = BatchAugment(0).draw(len(x), torch.Generator())
+            p.update({k: torch.full_like(p[k], float(v)) for k, v in change.items()})
+            out.append(model((augment_batch(x, p) - m) / s).argmax(1).cpu())
+        return torch.cat(out)
+    base = answers({})
+    flipped = {name: float((answers(c) != base).float().mean()) for name, c in changes.items()}
+    top = max(flipped, key=flipped.get)
+    return dict(flipped=flipped, top=top, warning=flipped[top] >= CAMERA_WARN)
+
 # %% ../nbs/05_evaluate.ipynb #ffbc2c8d
 def load_run(run)->tuple[torch.nn.Module, dict]:
     "The best model of run folder `run` (eval mode, CPU) and its metadata."
@@ -141,18 +168,20 @@ def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=N
     logits, y = _logits(model, tl, device, tta)
     raw, cal = F.softmax(torch.tensor(logits), 1).numpy(), F.softmax(torch.tensor(logits / T), 1).numpy()
     pred = cal.argmax(1)
+    images = np.load(data/f"cache/{split}.npy", mmap_mode="r")[[i for i, _ in ds.rows]]
     m = dict(split=split, n=int(len(y)), run=meta.get("run"), data_version=rep["data_version"], **class_metrics(y, cal),
              accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot), macro_f1_ci=bootstrap_ci(y, pred, macro_f1, n_boot),
              per_class_f1_ci=dict(zip(CLASSES, map(list, zip(*bootstrap_ci(y, pred, class_f1, n_boot))))),
              confusion=np.bincount(y * len(CLASSES) + pred, minlength=len(CLASSES)**2).reshape(len(CLASSES), -1).tolist(),
              temperature=T, tta=tta, ece_before=ece(raw, y), ece_after=ece(cal, y),
-             shortcut=rep.get("shortcuts"))
+             shortcut=rep.get("shortcuts"),
+             camera=camera_sensitivity(model, images, meta["image_size"], meta["mean"], meta["std"], device=device))
     if out:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
         cm = np.array(m["confusion"])
         figs = dict(confusion=confusion_figure(cm), confusion_normalized=confusion_figure(cm, normalize=True),
                     roc=roc_figure(y, cal), reliability=reliability_figure(cal, y, label=f"T={T:.2f}"),
-                    worst=worst_figure(np.load(data/f"cache/{split}.npy", mmap_mode="r")[[i for i, _ in ds.rows]], y, cal))
+                    worst=worst_figure(images, y, cal))
         if history: figs["curves"] = curves_figure(history)
         for k, f in figs.items(): f.savefig(out/f"{k}.png"); plt.close(f)
         save_json(m, out/"metrics.json")

@@ -64,6 +64,14 @@ def _shortcut_line(sc:dict|None)->str:
     cues = ", ".join(f"{k} {v:.2f}" for k, v in sc["cues"].items())
     return f"{'**warning**: ' if sc['warning'] else ''}{sc['message']} (accuracy from each cue alone: {cues}; all together {sc['combined']:.2f}; chance {sc['chance']:.2f})"
 
+def _camera_line(cam:dict|None)->str:
+    "`evaluate.camera_sensitivity` in one sentence: the largest share of changed answers, and the verdict."
+    if not cam: return "not measured for this version"
+    each = ", ".join(f"{k} {v:.0%}" for k, v in cam["flipped"].items())
+    verdict = ("**warning**: the model reads how the camera frames or exposes the picture, not only the eye" if cam["warning"]
+               else "below the warning level")
+    return f"up to {cam['flipped'][cam['top']]:.0%} of the test answers changed ({cam['top']}; {each}): {verdict}"
+
 def _provenance_note(prov:str)->str:
     "A warning for a version trained on data that is not (only) real photographs."
     if prov in ("synthetic", "mixed"):
@@ -131,6 +139,7 @@ temperature scaling (T fitted on the validation split).
 {_external_card(metrics.get('external', {}))}
 ## Limitations
 - Source shortcuts (checked by `eye-prepare`): {_shortcut_line(sc)}. Real datasets mix cameras and clinics per class; the model may partly learn the source.
+- Camera changes that keep the disease (`evaluate.camera_sensitivity`): {_camera_line(metrics.get('camera'))}.
 - Resolution: images are reduced to {p['image_size']} px; small lesions (micro-aneurysms) may be lost.
 - Population: the training data's demographics, cameras and disease severities are not documented; expect lower
   performance on other populations, devices, image quality and on diseases outside the four classes.
@@ -353,4 +362,5 @@ def evaluate_main(target:str,          # run folder, or registered model: alias,
         print(f"{split}: accuracy {m['accuracy']:.3f} {tuple(round(x, 3) for x in m['accuracy_ci'])}, "
               f"macro-F1 {m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, "
               f"ECE {m['ece_before']:.3f} -> {m['ece_after']:.3f} (T={m['temperature']:.2f})")
+        print(f"camera changes: {_camera_line(m['camera'])}".replace("**", ""))
         if (m.get("shortcut") or {}).get("warning"): print(f"warning: {_shortcut_line(m['shortcut'])}")

@@ -46,3 +46,5 @@ def test_real_profile_smoke(shared, tmp_path):
     assert (v/"model.onnx").exists()
     card = (v/"MODEL_CARD.md").read_text()
     assert "Trained and tested on" not in card and "heimed" in card
+    from eye_classifier.evaluate import CAMERA_CHANGES
+    assert set(metrics["camera"]["flipped"]) == set(CAMERA_CHANGES) and "Camera changes that keep the disease" in card
