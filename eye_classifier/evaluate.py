@@ -123,16 +123,18 @@ CAMERA_WARN = 0.25   # warn when one change alters this share of the answers or 
 def camera_sensitivity(model, images, # uint8 NHWC pictures, e.g. a split's cache
                        image_size:int, mean, std, # the model's input size and normalisation
                        changes:dict=CAMERA_CHANGES, # name: `BatchAugment.draw` values to set, the rest at identity
-                       device="cpu", batch_size:int=64)->dict:
+                       device="cpu", batch_size:int=64, tta:bool=False)->dict:
     "Share of `model`'s answers that change under each camera-like change of `images`; the largest; and whether it warns."
-    model = model.to(device).eval(); m, s = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (mean, std))
+    if len(images) == 0: raise EyeError("camera_sensitivity: no images to check")
+    x = resize_u8(torch.as_tensor(np.asarray(images)).permute(0, 3, 1, 2), image_size)   # once, uint8
+    model = model.to(device).eval()
+    m, s = (torch.tensor(v, dtype=torch.float32, device=device).view(1, 3, 1, 1) for v in (mean, std))
     def answers(change):
         out = []
-        for i in range(0, len(images), batch_size):
-            x = resize_u8(torch.as_tensor(np.asarray(images[i:i+batch_size])).permute(0, 3, 1, 2), image_size).to(device)
-            p = BatchAugment(0).draw(len(x), torch.Generator())
+        for b in x.split(batch_size):
+            p = BatchAugment(0).draw(len(b), torch.Generator())
             p.update({k: torch.full_like(p[k], float(v)) for k, v in change.items()})
-            out.append(model((augment_batch(x, p) - m) / s).argmax(1).cpu())
+            out.append(tta_logits(model, (augment_batch(b.to(device), p) - m) / s, tta).argmax(1).cpu())
         return torch.cat(out)
     base = answers({})
     flipped = {name: float((answers(c) != base).float().mean()) for name, c in changes.items()}
@@ -175,7 +177,7 @@ def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=N
              confusion=np.bincount(y * len(CLASSES) + pred, minlength=len(CLASSES)**2).reshape(len(CLASSES), -1).tolist(),
              temperature=T, tta=tta, ece_before=ece(raw, y), ece_after=ece(cal, y),
              shortcut=rep.get("shortcuts"),
-             camera=camera_sensitivity(model, images, meta["image_size"], meta["mean"], meta["std"], device=device))
+             camera=camera_sensitivity(model, images, meta["image_size"], meta["mean"], meta["std"], device=device, tta=tta))
     if out:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
         cm = np.array(m["confusion"])

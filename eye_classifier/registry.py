@@ -70,7 +70,7 @@ def _camera_line(cam:dict|None)->str:
     each = ", ".join(f"{k} {v:.0%}" for k, v in cam["flipped"].items())
     verdict = ("**warning**: the model reads how the camera frames or exposes the picture, not only the eye" if cam["warning"]
                else "below the warning level")
-    return f"up to {cam['flipped'][cam['top']]:.0%} of the test answers changed ({cam['top']}; {each}): {verdict}"
+    return f"up to {cam['flipped'][cam['top']]:.0%} of the answers changed ({cam['top']}; {each}): {verdict}"
 
 def _provenance_note(prov:str)->str:
     "A warning for a version trained on data that is not (only) real photographs."
