@@ -42,7 +42,7 @@ class TrainConfig:
     arch:str="resunet"             # resunet | resnet18
     model_args:dict=field(default_factory=dict) # extra constructor arguments of the model
     local_norm:float=0.0           # sigma of the model's local colour normalisation, a fraction of the side (0: off)
-    fov:float=0.0                # its field of view: a centred disk, a fraction of half the side (0: the whole fundus)
+    fov:float=0.0                  # its field of view: a centred disk, a fraction of half the side (0: the whole fundus)
     standardise:bool=False         # it divides each picture by its own std (per channel) instead of a fixed gain
     image_size:int=128             # training resolution (the cache is resized once, on the training device)
     epochs:int=8                   # passes over the training split
