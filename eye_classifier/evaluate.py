@@ -47,7 +47,7 @@ def bootstrap_ci(y, pred, metric, n:int=1000, seed:int=0, alpha:float=0.05):
     "Percentile bootstrap (1-alpha) interval of `metric(y, pred)` (a pair, or a pair of arrays for vector metrics)."
     y, pred = np.asarray(y), np.asarray(pred); rng = np.random.default_rng(seed)
     stats = np.array([metric(y[i], pred[i]) for i in (rng.integers(0, len(y), len(y)) for _ in range(n))])
-    lo, hi = np.quantile(stats, alpha / 2, axis=0), np.quantile(stats, 1 - alpha / 2, axis=0)
+    lo, hi = np.nanquantile(stats, alpha / 2, axis=0), np.nanquantile(stats, 1 - alpha / 2, axis=0)   # nan: undefined on that resample
     return (float(lo), float(hi)) if np.ndim(lo) == 0 else (lo.tolist(), hi.tolist())
 
 def macro_f1(y, pred): return f1_score(y, pred, average="macro", labels=range(len(CLASSES)), zero_division=0)
@@ -208,16 +208,21 @@ def external_images(folder)->list[tuple[Path, str]]:
     if not out: raise EyeError(f"{folder}: no images in <class>/ folders ({', '.join(CLASSES)})")
     return out
 
-def external_metrics(y, pred, classes=CLASSES, n_boot:int=1000)->dict:
-    "Accuracy, balanced accuracy and per-class recall with 95% bootstrap CIs, and the confusion matrix, over the classes in `y`."
-    y, pred = np.asarray(y), np.asarray(pred); present = sorted(set(y.tolist()))
+def _auc(a, s): return float(roc_auc_score(a, s)) if 0 < np.sum(a) < len(a) else float("nan")
+
+def external_metrics(y, probs, classes=CLASSES, n_boot:int=1000)->dict:
+    "Accuracy, balanced accuracy, per-class recall and ROC AUC with 95% bootstrap CIs, and the confusion matrix, over the classes in `y`."
+    y, probs = np.asarray(y), np.asarray(probs); pred = probs.argmax(1); present = sorted(set(y.tolist()))
+    auc = lambda c: (lambda a, s: _auc(a == c, s[:, c]))   # class c against the other images present
     bal = lambda a, b: float(np.mean([(b[a == c] == c).mean() for c in np.unique(a)]))
     other = np.where(np.isin(pred, present), pred, -1)
     return dict(n=int(len(y)), classes=[classes[c] for c in present],
                 accuracy=float(accuracy_score(y, pred)), accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot),
                 balanced_accuracy=bal(y, pred), balanced_accuracy_ci=bootstrap_ci(y, pred, bal, n_boot),
                 per_class={classes[c]: dict(recall=float((pred[y == c] == c).mean()), support=int((y == c).sum()),
-                                            recall_ci=bootstrap_ci(y[y == c], pred[y == c], accuracy_score, n_boot)) for c in present},
+                                            recall_ci=bootstrap_ci(y[y == c], pred[y == c], accuracy_score, n_boot),
+                                            **(dict(roc_auc=auc(c)(y, probs), roc_auc_ci=bootstrap_ci(y, probs, auc(c), n_boot))
+                                               if len(present) > 1 else dict(roc_auc=None, roc_auc_ci=None))) for c in present},
                 confusion=[[int(((y == r) & (other == c)).sum()) for c in present + [-1]] for r in present],
                 confusion_columns=[classes[c] for c in present] + ["other"])
 
@@ -227,7 +232,7 @@ def evaluate_external(model, meta:dict, folder, reference:dict|None=None, device
                       batch_size:int=32, tta:bool=False)->dict:
     "`external_metrics` of `model` on an external `<class>/` folder, preprocessed as the `Predictor` does, and the OOD flags."
     items, device = external_images(folder), pick_device(device); model = model.to(device).eval()
-    preds, xs, flagged, checks = [], [], 0, Counter()
+    probs, xs, flagged, checks = [], [], 0, Counter()
     for i, (p, _) in enumerate(items):
         data = p.read_bytes()
         xs.append(to_input(model_pixels(data, str(p), meta["prep_size"]), meta["image_size"], meta["mean"], meta["std"]))
@@ -236,7 +241,7 @@ def evaluate_external(model, meta:dict, folder, reference:dict|None=None, device
             reasons = ood_reasons(image_stats(im), reference)
             flagged += bool(reasons); checks.update(r.split()[0] for r in reasons)
         if len(xs) == batch_size or i == len(items) - 1:
-            preds += tta_logits(model, torch.stack(xs).to(device), tta).argmax(1).tolist(); xs = []
+            probs.append(F.softmax(tta_logits(model, torch.stack(xs).to(device), tta), 1).cpu().numpy()); xs = []
     y = [CLASSES.index(c) for _, c in items]
-    return dict(source=str(folder), **external_metrics(y, preds, n_boot=n_boot),
+    return dict(source=str(folder), **external_metrics(y, np.concatenate(probs), n_boot=n_boot),
                 ood_flagged=flagged if reference else None, ood_checks=dict(checks))

@@ -42,9 +42,11 @@ def test_real_profile_smoke(shared, tmp_path):
     assert config["local_norm"] > 0 and config["augment"] > 0 and config["epochs"] == 1   # the profile, with --epochs over it
     ext = metrics["external"]["heimed"]
     assert ext["n"] == 128 and set(ext["classes"]) == {"diabetic_retinopathy", "normal"}
+    dr = ext["per_class"]["diabetic_retinopathy"]
+    assert 0 <= dr["roc_auc_ci"][0] <= dr["roc_auc"] <= dr["roc_auc_ci"][1] <= 1, dr
     assert metrics["shortcut"]["warning"] is True
     assert (v/"model.onnx").exists()
     card = (v/"MODEL_CARD.md").read_text()
-    assert "Trained and tested on" not in card and "heimed" in card
+    assert "Trained and tested on" not in card and "heimed" in card and f"ROC AUC {dr['roc_auc']:.3f}" in card
     from eye_classifier.evaluate import CAMERA_CHANGES
     assert set(metrics["camera"]["flipped"]) == set(CAMERA_CHANGES) and "Camera changes that keep the disease" in card
