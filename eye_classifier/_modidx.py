@@ -319,7 +319,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                    'eye_classifier/registry.py'),
                                          'eye_classifier.registry.ModelVersion.meta': ( 'registry.html#modelversion.meta',
                                                                                         'eye_classifier/registry.py'),
-                                         'eye_classifier.registry._auc': ('registry.html#_auc', 'eye_classifier/registry.py'),
+                                         'eye_classifier.registry._auc_note': ('registry.html#_auc_note', 'eye_classifier/registry.py'),
                                          'eye_classifier.registry._camera_line': ( 'registry.html#_camera_line',
                                                                                    'eye_classifier/registry.py'),
                                          'eye_classifier.registry._ci': ('registry.html#_ci', 'eye_classifier/registry.py'),

@@ -78,7 +78,7 @@ def _provenance_note(prov:str)->str:
         return f"\n> **Trained and tested on {'synthetic' if prov == 'synthetic' else 'partly synthetic'} data.** The metrics below say nothing about real photographs.\n"
     return ""
 
-def _auc(v:dict)->str:
+def _auc_note(v:dict)->str:
     "A class's external ROC AUC with its interval, where the set has another class to rank it against."
     return f", ROC AUC {v['roc_auc']:.3f} {_ci(v['roc_auc_ci'])}" if v.get("roc_auc") is not None else ""
 
@@ -90,7 +90,7 @@ def _external_card(ext:dict)->str:
         ood = "not checked (no training reference)" if e["ood_flagged"] is None else f"{e['ood_flagged']} of {e['n']}"
         out += [f"\n### {key}: {e['n']} images ({', '.join(e['classes'])})", f"- Source `{e['source']}`, scored {e['scored']}",
                 f"- Accuracy {e['accuracy']:.3f} {_ci(e['accuracy_ci'])}, balanced accuracy {e['balanced_accuracy']:.3f} {_ci(e['balanced_accuracy_ci'])}",
-                *[f"- {c} recall {v['recall']:.3f} {_ci(v['recall_ci'])}{_auc(v)}, {v['support']} images" for c, v in e["per_class"].items()],
+                *[f"- {c} recall {v['recall']:.3f} {_ci(v['recall_ci'])}{_auc_note(v)}, {v['support']} images" for c, v in e["per_class"].items()],
                 f"- Flagged out-of-distribution by the input checks: {ood}"]
     return "\n".join(out) + "\n"
 
@@ -353,7 +353,7 @@ def evaluate_main(target:str,          # run folder, or registered model: alias,
         if external:
             if is_run: raise EyeError(f"{target}: --external validates a registered model; register the run first (`eye-register {target}`)")
             e = validate_external(target, external, name)
-            rec = ", ".join(f"{c} {v['recall']:.3f} {_ci(v['recall_ci'])}{_auc(v)}" for c, v in e["per_class"].items())
+            rec = ", ".join(f"{c} {v['recall']:.3f} {_ci(v['recall_ci'])}{_auc_note(v)}" for c, v in e["per_class"].items())
             print(f"external {Path(external).resolve().name} ({e['n']} images): accuracy {e['accuracy']:.3f} {_ci(e['accuracy_ci'])}, "
                   f"balanced accuracy {e['balanced_accuracy']:.3f} {_ci(e['balanced_accuracy_ci'])}; recall {rec}; "
                   f"flagged out-of-distribution: {e['ood_flagged']}; stored in {resolve(target, name)/'metrics.json'}")
