@@ -7,14 +7,16 @@ from __future__ import annotations
 import argparse, dataclasses, hashlib, json, os, random, re, sys, tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated, Literal, get_args, get_origin, get_type_hints
 
 import numpy as np
 import torch
 import yaml
 from fastcore.docments import docments
+from pydantic import Field, TypeAdapter, ValidationError
 
 # %% auto #0
-__all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'FLAG_TYPES', 'canon_class', 'EyeError', 'TooLarge', 'BadImage', 'NoModel',
+__all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'Fraction', 'canon_class', 'EyeError', 'TooLarge', 'BadImage', 'NoModel',
            'user_errors', 'project_root', 'paths', 'seed_everything', 'sha256_bytes', 'sha256_file', 'atomic_write',
            'save_json', 'load_json', 'save_yaml', 'load_yaml', 'load_config', 'add_flags']
 
@@ -100,14 +102,21 @@ def save_yaml(obj, path)->Path: return atomic_write(path, yaml.safe_dump(obj, so
 def load_yaml(path): return yaml.safe_load(Path(path).read_text()) or {}
 
 # %% ../nbs/00_core.ipynb #39fea7b1
+Fraction = Annotated[float, Field(ge=0, le=1)]   # a share: 0 to 1
+
+def _problem(e:dict)->str:
+    field = ".".join(map(str, e["loc"])) or "value"
+    return f"{field} = {e['input']!r}: {e['msg'][0].lower()}{e['msg'][1:]}"
+
 def load_config(cls, path=None, **overrides):
-    "An instance of dataclass `cls` from defaults, then YAML `path`, then non-None `overrides`."
+    "An instance of dataclass `cls` from defaults, then YAML `path`, then non-None `overrides`, each value checked against its field's type."
     d = load_yaml(path) if path else {}
     d.update({k: v for k, v in overrides.items() if v is not None})
     known = {f.name for f in dataclasses.fields(cls)}
     if unknown := sorted(set(d) - known):
         raise EyeError(f"{path or 'overrides'}: unknown setting(s) {unknown}; known: {sorted(known)}")
-    return cls(**d)
+    try: return TypeAdapter(cls).validate_python(d)
+    except ValidationError as e: raise EyeError(f"{path or 'overrides'}: " + "; ".join(map(_problem, e.errors()))) from None
 
 # %% ../nbs/00_core.ipynb #a6ff69d0
 def _yaml_dict(s:str)->dict:
@@ -115,14 +124,13 @@ def _yaml_dict(s:str)->dict:
     if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"expected a mapping such as '{{blocks: 1}}', got {s!r}")
     return d
 
-FLAG_TYPES = dict(str=str, int=int, float=float, dict=_yaml_dict)
-
 def add_flags(p:argparse.ArgumentParser, cls)->argparse.ArgumentParser:
     "Add one `--flag` per field of dataclass `cls`, typed by its annotation, with its comment and default as help."
-    docs = docments(cls)
+    docs, hints = docments(cls), get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        default = f.default_factory() if callable(f.default_factory) else f.default
+        default, t = f.default_factory() if callable(f.default_factory) else f.default, hints[f.name]
         flag, text = "--" + f.name.replace("_", "-"), f"{docs[f.name]} (default: {default})".replace("%", "%%")
-        if f.type == "bool": p.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
-        else: p.add_argument(flag, type=FLAG_TYPES[f.type], metavar=f.type.upper(), help=text)
+        if t is bool: p.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
+        elif get_origin(t) is Literal: p.add_argument(flag, choices=get_args(t), help=text)
+        else: p.add_argument(flag, type=_yaml_dict if t is dict else t, metavar=t.__name__.upper(), help=text)
     return p
