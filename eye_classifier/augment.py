@@ -12,10 +12,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .core import EyeError
 from .data import CROP, FundusDataset
 
 # %% auto #0
-__all__ = ['BatchAugment', 'augment_batch', 'resize_u8', 'TensorLoader', 'train_loader']
+__all__ = ['BatchAugment', 'augment_batch', 'resize_u8', 'TensorLoader', 'shard', 'shard_steps', 'train_loader']
 
 # %% ../nbs/13_augment.ipynb #190f7f9f
 @dataclass
@@ -85,43 +86,62 @@ class TensorLoader:
     "Batches of a uint8 image tensor held on `device`: seeded order per epoch, per-sample `BatchAugment`, normalisation."
     def __init__(self, images, # uint8 NHWC array or NCHW tensor
                  labels, # class index per image
-                 batch_size:int=32, # global batch; each of `world` ranks takes its share
+                 batch_size:int=32, # images per batch
                  size:int|None=None, # resize once to this side (None: as stored)
                  mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), # normalisation after augmentation
-                 device="cpu", augment:BatchAugment|None=None, seed:int=0, shuffle:bool=True, rank:int=0, world:int=1):
+                 device="cpu", augment:BatchAugment|None=None, seed:int=0, shuffle:bool=True,
+                 rank:int=0, # seeds the augmentation with the order's seed, so that each process draws its own
+                 steps:int|None=None, # batches per epoch, of near-equal size (None: full batches, the last one smaller)
+                 positions=None): # where these images are in the split (None: all of it, in order)
         x = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
         self.device = torch.device(device)
         self.x = resize_u8(x.to(self.device), size or x.shape[-1]).contiguous()
         self.labels = [int(y) for y in labels]
+        self.positions = torch.arange(len(self.labels)) if positions is None else torch.as_tensor(positions)
         self.y = torch.tensor(self.labels, dtype=torch.long, device=self.device)
-        self.batch = max(1, batch_size // world)
+        self.batch = batch_size
         self.mean = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
-        self.augment, self.seed, self.shuffle, self.rank, self.world, self.epoch = augment, seed, shuffle, rank, world, 0
+        self.augment, self.seed, self.shuffle, self.rank, self.steps, self.epoch = augment, seed, shuffle, rank, steps, 0
 
     def set_epoch(self, epoch:int): self.epoch = epoch
     def _order(self)->torch.Tensor:
         n = len(self.labels)
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)) if self.shuffle else torch.arange(n)
-        if self.world > 1: order = torch.cat([order, order[:(-n) % self.world]])[self.rank::self.world]   # pad, as DistributedSampler does
-        return order
-    def __len__(self): return math.ceil(len(self._order()) / self.batch)
+        return torch.randperm(n, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)) if self.shuffle else torch.arange(n)
+    def batches(self)->list[torch.Tensor]:
+        "This epoch's batches, as positions in the images held."
+        order = self._order()
+        return list(order.split(self.batch) if self.steps is None else order.tensor_split(self.steps))
+    def __len__(self): return self.steps or math.ceil(len(self.labels) / self.batch)
 
     def __iter__(self):
-        order = self._order()
         g = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) * 1009 + self.rank + 1)
-        for i in range(0, len(order), self.batch):
-            idx = order[i:i + self.batch].to(self.device)
+        for idx in self.batches():
+            idx = idx.to(self.device)
             xb = self.x[idx]
             xb = self.augment(xb, g) if self.augment else xb.float() / 255
             yield ((xb - self.mean) / self.std).contiguous(memory_format=torch.channels_last), self.y[idx]
+
+# %% ../nbs/13_augment.ipynb #cc0fd099
+def shard(n:int, # images in the split
+          rank:int=0, world:int=1, seed:int=0)->np.ndarray:
+    "The positions of the split that process `rank` of `world` holds (sorted): all of them alone, else a seeded, disjoint share."
+    if world == 1: return np.arange(n)
+    return np.sort(np.random.default_rng(seed).permutation(n)[rank::world])
+
+def shard_steps(n:int, world:int, batch_size:int)->int:
+    "Batches per epoch on every process: the largest share in batches of the process's part of the global `batch_size`."
+    return math.ceil(math.ceil(n / world) / max(1, batch_size // world))
 
 # %% ../nbs/13_augment.ipynb #b7072a96
 def train_loader(root, # a prepared dataset (output of eye-prepare)
                  image_size:int, batch_size:int, mean, std, device="cpu", augment:BatchAugment|None=None,
                  seed:int=0, rank:int=0, world:int=1)->TensorLoader:
-    "The augmented, shuffled `TensorLoader` of the training split of `root`, held on `device`."
+    "The augmented, shuffled `TensorLoader` of process `rank`'s share of the training split of `root`, held on `device`."
     ds = FundusDataset(root, "train")
+    n, mine = len(ds.rows), shard(len(ds.rows), rank, world, seed)
+    steps = shard_steps(n, world, batch_size) if world > 1 else None
+    if steps and n // world < steps: raise EyeError(f"{root}: {n} training images are too few for {world} processes (batch {batch_size})")
     arr = np.load(Path(root)/"cache/train.npy", mmap_mode="r")
-    return TensorLoader(arr[[i for i, _ in ds.rows]], ds.labels, batch_size, image_size, mean, std, device, augment, seed,
-                        rank=rank, world=world)
+    return TensorLoader(arr[[ds.rows[k][0] for k in mine]], [ds.labels[k] for k in mine], max(1, batch_size // world),
+                        image_size, mean, std, device, augment, seed, rank=rank, steps=steps, positions=mine)

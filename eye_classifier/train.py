@@ -6,11 +6,10 @@
 from __future__ import annotations
 import argparse, math, os, random, secrets, time
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 from datetime import datetime
 from pathlib import Path
 
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -18,22 +17,24 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.metrics import confusion_matrix, f1_score
+from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 from tqdm.auto import tqdm
 
-from .core import (CLASSES, EyeError, add_flags, load_config, load_json, paths, save_json, save_yaml,
+from .core import (CLASSES, EyeError, Fraction, add_flags, load_config, load_json, paths, save_json, save_yaml,
                                  seed_everything, user_errors)
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .augment import BatchAugment, train_loader
-from .data import get_loaders, train_reference
+from .data import FundusDataset, get_loaders, train_reference
 from .model import build_model, load_checkpoint, save_checkpoint
 
 # %% auto #0
-__all__ = ['TrainConfig', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'tta_logits', 'evaluate', 'Recipe',
-           'build_training', 'rng_state', 'set_rng_state', 'dist_setup', 'confusion_figure', 'new_run_dir',
-           'input_norm', 'may_stop', 'fit', 'train_parser', 'main']
+__all__ = ['TrainConfig', 'device_name', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'tta_logits', 'evaluate',
+           'Recipe', 'build_training', 'rng_state', 'set_rng_state', 'dist_setup', 'broadcast_flag', 'confusion_figure',
+           'new_run_dir', 'input_norm', 'may_stop', 'Training', 'start', 'run_epoch', 'finish', 'fit', 'train_parser',
+           'main']
 
 # %% ../nbs/04_train.ipynb #d9809f74
 @dataclass
@@ -41,35 +42,43 @@ class TrainConfig:
     data:str="data/processed"      # prepared dataset (output of eye-prepare)
     arch:str="resunet"             # resunet | resnet18
     model_args:dict=field(default_factory=dict) # extra constructor arguments of the model
-    local_norm:float=0.0           # sigma of the model's local colour normalisation, a fraction of the side (0: off)
-    fov:float=0.0                  # its field of view: a centred disk, a fraction of half the side (0: the whole fundus)
+    local_norm:NonNegativeFloat=0.0           # sigma of the model's local colour normalisation, a fraction of the side (0: off)
+    fov:Fraction=0.0                  # its field of view: a centred disk, a fraction of half the side (0: the whole fundus)
     standardise:bool=False         # it divides each picture by its own std (per channel) instead of a fixed gain
-    image_size:int=128             # training resolution (the cache is resized once, on the training device)
-    epochs:int=8                   # passes over the training split
-    batch_size:int=32              # images per optimiser step (global: split across torchrun processes)
-    lr:float=2e-3                  # peak AdamW learning rate
-    weight_decay:float=0.05        # AdamW decoupled weight decay
-    warmup_epochs:float=1.0        # linear warm-up, then cosine decay to zero
-    label_smoothing:float=0.1      # cross-entropy label smoothing
-    clip_grad:float=1.0            # max gradient norm (0: off)
-    augment:float=1.0              # strength of the per-sample augmentation (0: none)
-    ema:float=0.0                  # decay of an exponential moving average of the weights, scored and kept (0: off)
-    patience:int=5                 # early stopping: epochs without a better val macro-F1, never in the first half
+    image_size:PositiveInt=128             # training resolution (the cache is resized once, on the training device)
+    epochs:PositiveInt=8                   # passes over the training split
+    batch_size:PositiveInt=32              # images per optimiser step (global: split across torchrun processes)
+    lr:PositiveFloat=2e-3                  # peak AdamW learning rate
+    weight_decay:NonNegativeFloat=0.05        # AdamW decoupled weight decay
+    warmup_epochs:NonNegativeFloat=1.0        # linear warm-up, then cosine decay to zero
+    label_smoothing:Fraction=0.1      # cross-entropy label smoothing
+    clip_grad:NonNegativeFloat=1.0            # max gradient norm (0: off)
+    augment:NonNegativeFloat=1.0              # strength of the per-sample augmentation (0: none)
+    ema:Fraction=0.0                  # decay of an exponential moving average of the weights, scored and kept (0: off)
+    patience:NonNegativeInt=5                 # early stopping: epochs without a better val macro-F1, never in the first half
     seed:int=0                     # seeds weights, data order and augmentation
-    workers:int=2                  # DataLoader worker processes for validation (training batches are made on the device)
-    device:str="auto"              # auto | cpu | cuda
-    amp:str="auto"                 # auto (bf16 on CUDA when supported, else fp16) | bf16 | fp16 | none
+    workers:NonNegativeInt=2                  # DataLoader worker processes for validation (training batches are made on the device)
+    device:str="auto"              # auto | cpu | cuda | cuda:N (under torchrun, cuda is each process's own GPU)
+    amp:Literal["auto", "bf16", "fp16", "none"]="auto"                 # auto (bf16 on CUDA when supported, else fp16) | bf16 | fp16 | none
     compile:bool=False             # torch.compile the model
     deterministic:bool=True        # deterministic algorithms where available
     out:str="runs"                 # parent folder of run folders
 
 # %% ../nbs/04_train.ipynb #611c7712
+def device_name(name:str, # auto | cpu | cuda | cuda:N
+                local_rank:int|None, # the process's position on its machine under torchrun (None: not under torchrun)
+                cuda:bool # whether CUDA is available
+               )->str:
+    "The device `name` means for this process: `auto` is CUDA when available, and under torchrun `cuda` is the process's own GPU."
+    if name == "auto": name = "cuda" if cuda else "cpu"
+    if name != "cpu" and not name.startswith("cuda"): raise EyeError(f"--device must be auto, cpu, cuda or cuda:N, not {name!r}")
+    if name.startswith("cuda") and not cuda: raise EyeError(f"--device {name}: no CUDA device is available")
+    return f"cuda:{local_rank}" if name == "cuda" and local_rank is not None else name
+
 def pick_device(name:str="auto")->torch.device:
-    "The torch device for `auto|cpu|cuda`; asking for CUDA without one is a clear error."
-    if name == "auto": name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available(): raise EyeError("--device cuda: no CUDA device is available")
-    if name != "cpu" and not name.startswith("cuda"): raise EyeError(f"--device must be auto, cpu or cuda, not {name!r}")
-    return torch.device(name)
+    "The torch device for `auto|cpu|cuda|cuda:N` in this process (`LOCAL_RANK` under torchrun); asking for CUDA without one is a clear error."
+    local = os.environ.get("LOCAL_RANK")
+    return torch.device(device_name(name, None if local is None else int(local), torch.cuda.is_available()))
 
 def amp_dtype(device:torch.device, amp:str="auto"):
     "The autocast dtype for `device` (None: full precision)."
@@ -192,15 +201,17 @@ def set_rng_state(st:dict):
 
 # %% ../nbs/04_train.ipynb #ce77af50
 def dist_setup(device:torch.device)->tuple[int, int]:
-    "Join the torchrun process group if there is one; return (rank, world_size)."
+    "Join the torchrun process group if there is one (on `device`'s GPU for NCCL); return (rank, world_size)."
     world = int(os.environ.get("WORLD_SIZE", 1))
     if world > 1 and not dist.is_initialized():
+        if device.type == "cuda": torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
-def _broadcast_flag(flag:bool, world:int)->bool:
-    if world == 1: return flag
-    t = torch.tensor([int(flag)]); dist.broadcast(t, 0); return bool(t.item())
+def broadcast_flag(flag:bool, device:torch.device)->bool:
+    "Rank 0's `flag` on every process, sent as a tensor on `device`; `flag` itself outside a process group."
+    if not dist.is_initialized(): return flag
+    t = torch.tensor([int(flag)], device=device); dist.broadcast(t, 0); return bool(t.item())
 
 # %% ../nbs/04_train.ipynb #a04563df
 def confusion_figure(cm, classes=CLASSES, normalize:bool=False):
@@ -257,13 +268,30 @@ def may_stop(early:dict, epoch:int, cfg:TrainConfig)->bool:
     "Early stopping: `patience` epochs without a better val macro-F1, and never in the first half of the schedule."
     return early["bad_epochs"] >= cfg.patience and epoch + 1 > cfg.epochs / 2
 
+@dataclass
+class Training:
+    "What a run holds between epochs; `folder` and `tb` only on rank 0, `val` only there."
+    cfg:TrainConfig
+    folder:Path|None   # the run folder
+    rank:int
+    world:int
+    model:nn.Module    # the model being trained (unwrapped)
+    net:nn.Module      # what the loop calls: the model, DDP-wrapped under torchrun, compiled with `compile`
+    recipe:Recipe
+    train:object       # the `TensorLoader` of this process's share of the training split
+    val:object         # the validation DataLoader (rank 0)
+    meta:dict          # the model's facts, saved in every checkpoint
+    tb:SummaryWriter|None
+    first:int=0        # the first epoch to train (after a resume: the one after the last checkpoint)
+    history:list=field(default_factory=list)
+    early:dict=field(default_factory=lambda: dict(best=-1.0, best_epoch=-1, bad_epochs=0))
+
 # %% ../nbs/04_train.ipynb #5ce803c3
-def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:bool=False, **overrides)->Path:
-    "Train per `cfg` (or resume the run folder `resume`); return the run folder."
+def start(cfg:TrainConfig|None=None, resume=None, **overrides)->Training:
+    "Build the run of `cfg` (or of `overrides` over the defaults), or reload the run folder `resume` from its last checkpoint."
     if resume:
-        run = Path(resume)
-        cfg = load_config(TrainConfig, run/"config.yaml")
-        ck = load_checkpoint(run/"checkpoints/last.pt")
+        folder = Path(resume)
+        cfg, ck = load_config(TrainConfig, folder/"config.yaml"), load_checkpoint(folder/"checkpoints/last.pt")
     else: cfg, ck = cfg or load_config(TrainConfig, None, **overrides), None
     device = pick_device(cfg.device); rank, world = dist_setup(device)
     torch.use_deterministic_algorithms(cfg.deterministic, warn_only=True)
@@ -275,58 +303,75 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     meta = _meta(cfg, data, model)
     train = train_loader(data, cfg.image_size, cfg.batch_size, meta["mean"], meta["std"], device, BatchAugment(cfg.augment),
                          cfg.seed, rank, world)
-    dls = get_loaders(data, cfg.image_size, cfg.batch_size, cfg.workers, pin_memory=device.type == "cuda",
-                      norm=dict(mean=meta["mean"], std=meta["std"]), splits=("val",)) if rank == 0 else {}
+    val = get_loaders(data, cfg.image_size, cfg.batch_size, cfg.workers, pin_memory=device.type == "cuda",
+                      norm=dict(mean=meta["mean"], std=meta["std"]), splits=("val",))["val"] if rank == 0 else None
     model = model.to(device, memory_format=torch.channels_last)
-    recipe = build_training(cfg, model, len(train), _class_weights(train.labels, len(CLASSES)))
-    opt, sched, scaler, dtype = recipe.opt, recipe.sched, recipe.scaler, recipe.dtype
-    start, hist, early = 0, [], dict(best=-1.0, best_epoch=-1, bad_epochs=0)
-    if ck:
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["scheduler"]); scaler.load_state_dict(ck["scaler"])
-        start, hist, early = ck["epoch"] + 1, ck["history"], ck["early"]
-        if recipe.ema is not None: recipe.ema.load_state_dict(ck["ema"])
-        set_rng_state(ck["rng"])
-    else: run = new_run_dir(cfg.out) if rank == 0 else None
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    recipe = build_training(cfg, model, len(train), _class_weights(FundusDataset(data, "train").labels, len(CLASSES)))
+    net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
-    tb = SummaryWriter(run) if rank == 0 else None
+    t = Training(cfg, folder if resume else new_run_dir(cfg.out) if rank == 0 else None, rank, world, model, net, recipe,
+                 train, val, meta, None)
+    if ck:
+        model.load_state_dict(ck["model"]); recipe.opt.load_state_dict(ck["optimizer"])
+        recipe.sched.load_state_dict(ck["scheduler"]); recipe.scaler.load_state_dict(ck["scaler"])
+        if recipe.ema is not None: recipe.ema.load_state_dict(ck["ema"])
+        t.first, t.history, t.early = ck["epoch"] + 1, ck["history"], ck["early"]
+        set_rng_state(ck["rng"])
     if rank == 0:
-        save_yaml(asdict(cfg), run/"config.yaml")
-        if start == 0:
-            save_json(train_reference(data), run/"reference.json")
-            _log_batch(tb, train, dict(mean=meta["mean"], std=meta["std"]))
-    for ep in range(start, cfg.epochs):
-        seed_everything(cfg.seed + ep); train.set_epoch(ep)
-        tr = recipe.epoch(net, train, f"epoch {ep+1}/{cfg.epochs}")
-        stop = False
-        if rank == 0:
-            va = evaluate(recipe.scored, dls["val"], device, dtype)
-            lr = opt.param_groups[0]["lr"]
-            rec = dict(epoch=ep, train_loss=tr["loss"], train_acc=tr["acc"], images_per_s=tr["images_per_s"] * world,
-                       val_loss=va["loss"], val_acc=va["acc"], val_macro_f1=va["macro_f1"], lr=lr)
-            hist.append(rec); _log_epoch(tb, ep, tr, va, lr)
-            better = va["macro_f1"] > early["best"]
-            if better: early = dict(best=va["macro_f1"], best_epoch=ep, bad_epochs=0, confusion=va["confusion"])
-            else: early["bad_epochs"] += 1
-            state = dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
-                         scaler=scaler.state_dict(), epoch=ep, rng=rng_state(), early=early, history=hist,
-                         config=asdict(cfg), meta=meta, **({"ema": recipe.ema.state_dict()} if recipe.ema is not None else {}))
-            save_checkpoint(run/"checkpoints/last.pt", **state)
-            if better: save_checkpoint(run/"checkpoints/best.pt", **{**state, "model": recipe.scored.state_dict()})
-            save_json(dict(history=hist, best={k: v for k, v in early.items() if k != "bad_epochs"}, **meta), run/"metrics.json")
-            if not quiet: print(f"epoch {ep+1}/{cfg.epochs}  train loss {tr['loss']:.3f}  val loss {va['loss']:.3f}  "
-                                f"val acc {va['acc']:.3f}  val macro-F1 {va['macro_f1']:.3f}  {rec['images_per_s']:.0f} img/s")
-            stop = may_stop(early, ep, cfg) or (stop_after is not None and ep + 1 >= stop_after)
-        if _broadcast_flag(stop, world): break
-    if rank == 0:
-        best = early
-        tb.add_figure("confusion/val_best", confusion_figure(best.get("confusion", np.zeros((4, 4)))), best["best_epoch"])
-        tb.add_hparams({k: str(v) if isinstance(v, dict) else v for k, v in asdict(cfg).items()},
-                       {"hparam/val_macro_f1": best["best"], "hparam/best_epoch": best["best_epoch"]}, run_name=".")
-        tb.close()
-    if world > 1: dist.barrier()
-    return run
+        t.tb = SummaryWriter(t.folder)
+        save_yaml(asdict(cfg), t.folder/"config.yaml")
+        if t.first == 0:
+            save_json(train_reference(data), t.folder/"reference.json")
+            _log_batch(t.tb, train, dict(mean=meta["mean"], std=meta["std"]))
+    return t
+
+# %% ../nbs/04_train.ipynb #1ce41d77
+def _checkpoint(t:Training, ep:int, better:bool):
+    r = t.recipe
+    state = dict(model=t.model.state_dict(), optimizer=r.opt.state_dict(), scheduler=r.sched.state_dict(),
+                 scaler=r.scaler.state_dict(), epoch=ep, rng=rng_state(), early=t.early, history=t.history,
+                 config=asdict(t.cfg), meta=t.meta, **({"ema": r.ema.state_dict()} if r.ema is not None else {}))
+    save_checkpoint(t.folder/"checkpoints/last.pt", **state)
+    if better: save_checkpoint(t.folder/"checkpoints/best.pt", **{**state, "model": r.scored.state_dict()})
+    save_json(dict(history=t.history, best={k: v for k, v in t.early.items() if k != "bad_epochs"}, **t.meta), t.folder/"metrics.json")
+
+def run_epoch(t:Training, ep:int, quiet:bool=False)->bool:
+    "Train epoch `ep`; rank 0 validates, logs and checkpoints it. Returns whether to stop early, the same on every process."
+    cfg, r = t.cfg, t.recipe
+    seed_everything(cfg.seed + ep); t.train.set_epoch(ep)
+    tr = r.epoch(t.net, t.train, f"epoch {ep+1}/{cfg.epochs}")
+    stop = False
+    if t.rank == 0:
+        va = evaluate(r.scored, t.val, r.device, r.dtype)
+        lr = r.opt.param_groups[0]["lr"]
+        rec = dict(epoch=ep, train_loss=tr["loss"], train_acc=tr["acc"], images_per_s=tr["images_per_s"] * t.world,
+                   val_loss=va["loss"], val_acc=va["acc"], val_macro_f1=va["macro_f1"], lr=lr)
+        t.history.append(rec); _log_epoch(t.tb, ep, tr, va, lr)
+        better = va["macro_f1"] > t.early["best"]
+        t.early = dict(best=va["macro_f1"], best_epoch=ep, bad_epochs=0, confusion=va["confusion"]) if better else {**t.early, "bad_epochs": t.early["bad_epochs"] + 1}
+        _checkpoint(t, ep, better)
+        if not quiet: print(f"epoch {ep+1}/{cfg.epochs}  train loss {tr['loss']:.3f}  val loss {va['loss']:.3f}  "
+                            f"val acc {va['acc']:.3f}  val macro-F1 {va['macro_f1']:.3f}  {rec['images_per_s']:.0f} img/s")
+        stop = may_stop(t.early, ep, cfg)
+    return broadcast_flag(stop, r.device)
+
+def finish(t:Training)->Path|None:
+    "Close the run: the best epoch's confusion matrix and the hyper-parameters to TensorBoard. Returns the run folder (rank 0)."
+    if t.rank == 0:
+        best = t.early
+        t.tb.add_figure("confusion/val_best", confusion_figure(best.get("confusion", np.zeros((4, 4)))), best["best_epoch"])
+        t.tb.add_hparams({k: str(v) if isinstance(v, dict) else v for k, v in asdict(t.cfg).items()},
+                         {"hparam/val_macro_f1": best["best"], "hparam/best_epoch": best["best_epoch"]}, run_name=".")
+        t.tb.close()
+    if t.world > 1: dist.barrier()
+    return t.folder
+
+def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:bool=False, **overrides)->Path|None:
+    "Train per `cfg` (or resume the run folder `resume`); return the run folder (None on the other torchrun processes)."
+    t = start(cfg, resume, **overrides)
+    for ep in range(t.first, t.cfg.epochs):
+        if run_epoch(t, ep, quiet) or (stop_after is not None and ep + 1 >= stop_after): break
+    return finish(t)
 
 # %% ../nbs/04_train.ipynb #cc92c5c6
 def train_parser()->argparse.ArgumentParser:
