@@ -85,9 +85,10 @@ pytest: setup browser
 
 # ---- delivery -------------------------------------------------------------------------------------------------------
 # What GitHub would reject, checked here first and offline: workflows and Dependabot against their vendored schemas,
-# workflow security (zizmor), Dockerfiles (hadolint), the pre-commit config, ruff (errors only: the hand-written Python
-# in the house style, the generated package for pyflakes findings) and the docs site (strict); tests/test_delivery.py runs
-# with the other pytest tests.
+# workflow expressions and contexts (actionlint; settings in .github/actionlint.yaml), workflow security (zizmor),
+# Dockerfiles (hadolint), the pre-commit config, ruff (errors only: the hand-written Python in the house style, the
+# generated package for pyflakes findings) and the docs site (strict); tests/test_delivery.py runs with the other
+# pytest tests.
 WORKFLOWS = $(wildcard .github/workflows/*.yaml)
 DOCKERFILES = $(wildcard dockerfiles/*.Dockerfile)
 HANDWRITTEN_PY = app.py tests .ci docs
@@ -95,6 +96,7 @@ HANDWRITTEN_PY = app.py tests .ci docs
 delivery: setup
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yaml
+	$(BIN)/actionlint $(WORKFLOWS)
 	$(BIN)/zizmor --offline --persona pedantic --quiet .github
 	$(BIN)/hadolint --no-color $(DOCKERFILES)
 	$(BIN)/pre-commit validate-config .pre-commit-config.yaml

@@ -123,6 +123,8 @@ def test_train_workflow_trains_evaluates_registers_gates_and_uploads():
     assert "papermill nbs/pipelines/train.ipynb" in text and "--log-output" in text
     assert {"workdir", "device", "epochs", "image_size", "arch", "batch_size"} <= papermill_params(text)
     assert "-p device cuda" in text
+    # the profile comes from the checkout, never from EYE_HOME (the registry's folder, which holds no configs/)
+    assert '-p configs "$GITHUB_WORKSPACE/configs"' in text and "EYE_HOME" not in wf["jobs"]["train"]["env"]
     for cmd in ('eye-evaluate "$RUN"', 'eye-register "$RUN"', 'eye-models promote "$VERSION"'): assert cmd in text
     uploads = [s for s in steps(wf) if s.get("uses", "").startswith("actions/upload-artifact@")]
     assert uploads and all(s.get("if") == "always()" for s in uploads)
