@@ -342,6 +342,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'eye_classifier.monitor.agreement_line': ( 'monitor.html#agreement_line',
                                                                                    'eye_classifier/monitor.py'),
                                         'eye_classifier.monitor.check_label': ('monitor.html#check_label', 'eye_classifier/monitor.py'),
+                                        'eye_classifier.monitor.confusion_table': ( 'monitor.html#confusion_table',
+                                                                                    'eye_classifier/monitor.py'),
                                         'eye_classifier.monitor.drift_figure': ('monitor.html#drift_figure', 'eye_classifier/monitor.py'),
                                         'eye_classifier.monitor.drift_report': ('monitor.html#drift_report', 'eye_classifier/monitor.py'),
                                         'eye_classifier.monitor.feedback_dir': ('monitor.html#feedback_dir', 'eye_classifier/monitor.py'),

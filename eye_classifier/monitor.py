@@ -23,7 +23,7 @@ from .data import STAT_KEYS, probe
 __all__ = ['UNGRADABLE', 'LABELS', 'NOTE_MAX', 'FEEDBACK_CSV', 'FEEDBACK_COLS', 'EXTS', 'PredictionLog', 'psi', 'mix_psi',
            'drift_report', 'drift_figure', 'ood_reasons', 'UnknownPrediction', 'feedback_dir', 'check_label',
            'read_feedback', 'write_feedback', 'FeedbackStore', 'picture_fate', 'wilson_ci', 'agreement',
-           'agreement_line', 'main']
+           'agreement_line', 'confusion_table', 'main']
 
 # %% ../nbs/09_monitor.ipynb #8bd8be23
 _COLS = ["time", "model_version", "sha256", "width", "height", *STAT_KEYS, "label", "probs", "latency_ms", "source", "pid"]
@@ -239,6 +239,12 @@ def agreement_line(a:dict)->str:
     return (f"clinicians agreed on {a['agreed']} of {a['graded']} graded cases: {a['accuracy']:.0%} (95% CI {a['ci'][0]:.0%}–{a['ci'][1]:.0%})"
             + (f"; {a['ungradable']} can't grade" if a["ungradable"] else ""))
 
+def confusion_table(a:dict)->str:
+    "One version's confusion matrix as text: the clinician's class in rows, the predicted class in columns."
+    w, head = max(map(len, CLASSES)), "clinician \\ predicted"
+    lines = [f"{head:<{w}}  " + " ".join(f"{c[:12]:>12}" for c in CLASSES)]
+    return "\n".join(lines + [f"{c:<{w}}  " + " ".join(f"{n:>12}" for n in row) for c, row in zip(CLASSES, a["confusion"])])
+
 # %% ../nbs/09_monitor.ipynb #e1dcffa2
 @call_parse
 def main(db:str=None,                 # prediction log (default reports/predictions.db)
@@ -252,7 +258,9 @@ def main(db:str=None,                 # prediction log (default reports/predicti
     with user_errors():
         out = Path(out or paths()["reports"]/"monitor"); out.mkdir(parents=True, exist_ok=True)
         agr = agreement(read_feedback(feedback or feedback_dir())); save_json(agr, out/"agreement.json")
-        for v, a in agr.items(): print(f"feedback on {v}: {a['answers']} answers, {a['kept']} pictures kept; {agreement_line(a)}")
+        for v, a in agr.items():
+            print(f"feedback on {v}: {a['answers']} answers, {a['kept']} pictures kept; {agreement_line(a)}")
+            if a["graded"]: print(confusion_table(a))
         if not agr: print("no clinicians' feedback yet")
         mv = load_version(model, with_model=False)
         if not (mv.path/"reference.json").exists(): raise EyeError(f"{mv.path}: no reference.json; retrain and register the model")
