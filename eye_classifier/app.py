@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_app.ipynb #e60f61ee
 from __future__ import annotations
-import csv, hmac, json, logging, os, queue, sys, tempfile, threading, time
+import csv, hmac, json, logging, os, queue, sys, tempfile, threading, time, uuid
+from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
@@ -12,22 +13,45 @@ import torch
 import uvicorn
 from fastapi import FastAPI, File, UploadFile
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from fastcore.script import call_parse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, Info, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
 from . import __version__
 from .core import CLASSES, BadImage, EyeError, NoModel, TooLarge, load_json, paths, sha256_bytes, user_errors
 from .data import image_stats
 from .inference import Predictor, load_image
-from .monitor import PredictionLog, ood_reasons
+from .monitor import (NOTE_MAX, UNGRADABLE, FeedbackStore, PredictionLog, UnknownPrediction, agreement,
+                                    agreement_line, ood_reasons, picture_fate)
 from .registry import DEFAULT_NAME, resolve
 from .synth import make_synth
 
 # %% auto #0
-__all__ = ['MAX_BYTES', 'LOW_CONFIDENCE', 'DISCLAIMER', 'NO_MODEL', 'STATUS', 'ROUTES', 'BODY_SLACK', 'access_log', 'Metrics',
-           'Service', 'check_upload', 'predict_many', 'predict_bytes', 'status_of', 'Gate', 'create_api', 'examples',
-           'model_markdown', 'photo', 'predict_ui', 'batch_ui', 'create_demo', 'create_app', 'serve_main',
-           'bench_serving']
+__all__ = ['MAX_BYTES', 'LOW_CONFIDENCE', 'DISCLAIMER', 'NO_MODEL', 'STATUS', 'ROUTES', 'BODY_SLACK', 'access_log', 'Held',
+           'Metrics', 'Service', 'check_upload', 'predict_many', 'predict_bytes', 'give_feedback', 'status_of', 'Gate',
+           'Feedback', 'create_api', 'examples', 'model_markdown', 'photo', 'predict_ui', 'batch_ui', 'FeedbackFlag',
+           'feedback_ui', 'create_demo', 'create_app', 'serve_main', 'bench_serving']
+
+# %% ../nbs/10_app.ipynb #8b4cdcf2
+class Held:
+    "Uploads kept in memory under their prediction id for `ttl_s` seconds, at most `max_n` of them and `max_mb` MB in all."
+    def __init__(self, ttl_s:float=900, max_n:int=64, max_mb:float=256):
+        self.ttl_s, self.max_n, self.max_bytes = ttl_s, max_n, max_mb * 2**20
+        self.items, self.lock = OrderedDict(), threading.Lock()
+
+    def _expire(self):
+        now, total = time.monotonic(), sum(len(d) for _, d in self.items.values())
+        while self.items:
+            t, d = next(iter(self.items.values()))
+            if now - t <= self.ttl_s and len(self.items) <= self.max_n and total <= self.max_bytes: break
+            self.items.popitem(last=False); total -= len(d)   # the oldest goes first
+
+    def put(self, pid:str, data:bytes):
+        if self.ttl_s <= 0 or self.max_n <= 0: return
+        with self.lock: self.items[pid] = (time.monotonic(), data); self._expire()
+
+    def get(self, pid:str)->bytes|None:
+        with self.lock: self._expire(); return self.items.get(pid, (None, None))[1]
 
 # %% ../nbs/10_app.ipynb #02037bf9
 MAX_BYTES = 20 * 2**20
@@ -48,15 +72,29 @@ class Metrics:
         self.predictions = Counter("eye_predictions", "Predictions by label and model version", ["label", "version"], registry=r)
         self.ood = Counter("eye_ood_inputs", "Predictions flagged out of distribution, by model version", ["version"], registry=r)
         self.model = Info("eye_model", "The model version being served", registry=r)
+        self.answers = Gauge("eye_feedback_answers", "Clinicians' answers by model version and verdict (agreed, corrected, ungradable)",
+                             ["version", "verdict"], registry=r)
+        self.agreement = Gauge("eye_feedback_agreement", "Share of graded answers that agree with the prediction (rate) and its 95% "
+                               "Wilson interval (ci_low, ci_high), by model version", ["version", "stat"], registry=r)
+
+    def set_feedback(self, agr:dict):
+        "Set the feedback gauges from `agreement`'s result: read from the store at each scrape, so repeats and restarts count right."
+        self.answers.clear(); self.agreement.clear()
+        for v, a in agr.items():
+            for verdict, n in (("agreed", a["agreed"]), ("corrected", a["graded"] - a["agreed"]), ("ungradable", a["ungradable"])):
+                self.answers.labels(v, verdict).set(n)
+            if a["graded"]:
+                for stat, x in zip(("rate", "ci_low", "ci_high"), (a["accuracy"], *a["ci"])): self.agreement.labels(v, stat).set(x)
 
     def text(self)->bytes: return generate_latest(self.registry)
 
 class Service:
-    "What the app and the API share: the served model (followed through its alias), its training reference, the log and the metrics."
+    "What the app and the API share: the served model (followed through its alias), its reference, the log, held uploads, feedback and metrics."
     def __init__(self, ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, backend:str="auto", reload_s:float=2.0,
-                 threads:int=1):
+                 threads:int=1, feedback=None, hold_s:float=900, hold_n:int=64):
         self.ref, self.name, self.root, self.backend, self.threads = ref, name, root, backend, threads
         self.started, self.log, self.metrics, self._logq = time.time(), PredictionLog(db), Metrics(), queue.Queue()
+        self.feedback, self.held = FeedbackStore(feedback, self.log), Held(hold_s, hold_n)
         self.current, self.error, self._lock, self._stop = (None, None), None, threading.Lock(), threading.Event()
         self.refresh()
         threading.Thread(target=self._write_log, daemon=True, name="eye-log").start()
@@ -101,6 +139,11 @@ class Service:
     @property
     def version(self): return self.predictor.version if self.predictor else None
 
+    def agreement(self)->dict:
+        "Clinicians' agreement per model version, from the feedback store (empty, with `error` set, when its CSV is unreadable)."
+        try: return agreement(self.feedback.rows())
+        except EyeError as e: self.error = str(e); return {}
+
 # %% ../nbs/10_app.ipynb #a7d8cb24
 def check_upload(data:bytes, name:str="upload", pred:Predictor|None=None):
     "Decode an upload into an RGB image (as `pred`'s training cache did, when given), or raise `EyeError` saying what is wrong."
@@ -108,8 +151,8 @@ def check_upload(data:bytes, name:str="upload", pred:Predictor|None=None):
     if len(data) > MAX_BYTES: raise TooLarge(f"{name}: too large ({len(data) / 2**20:.1f} MB; the limit is 20 MB)")
     return pred.decode(data, name) if pred else load_image(data, name)
 
-def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api")->list:
-    "Check every upload, predict the good ones in one batch, flag and log each: a result dict or an `EyeError` per item."
+def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api", hold:bool=True)->list:
+    "Check every upload, predict the good ones in one batch, flag, log and (`hold`) keep each for feedback: a result dict or an `EyeError` per item."
     pred, ref = self.current   # one version answers the whole call, even if the alias moves meanwhile
     if pred is None: raise NoModel(NO_MODEL)
     t0, out, ims = time.perf_counter(), [None] * len(items), {}
@@ -119,11 +162,12 @@ def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api")-
     res = pred.predict(list(ims.values())) if ims else []
     latency = (time.perf_counter() - t0) * 1000 / max(len(ims), 1)
     for (i, im), r in zip(ims.items(), res):
-        stats = image_stats(im); ood = ood_reasons(stats, ref) if ref else []
-        self._logq.put((pred.version, sha256_bytes(items[i][0]), stats, r["probs"], latency, source))   # written off the request path
+        stats = image_stats(im); ood = ood_reasons(stats, ref) if ref else []; pid = uuid.uuid4().hex
+        self._logq.put((pred.version, sha256_bytes(items[i][0]), stats, r["probs"], latency, source, pid))   # written off the request path
+        if hold: self.held.put(pid, items[i][0])
         self.metrics.predictions.labels(r["label"], pred.version).inc()
         if ood: self.metrics.ood.labels(pred.version).inc()
-        out[i] = dict(r, latency_ms=round(latency, 1), low_confidence=r["confidence"] < LOW_CONFIDENCE, out_of_distribution=ood)
+        out[i] = dict(r, prediction_id=pid, latency_ms=round(latency, 1), low_confidence=r["confidence"] < LOW_CONFIDENCE, out_of_distribution=ood)
     return out
 
 def predict_bytes(self:Service, data:bytes, name:str="upload", source:str="api")->dict:
@@ -132,11 +176,16 @@ def predict_bytes(self:Service, data:bytes, name:str="upload", source:str="api")
     if isinstance(r, EyeError): raise r
     return r
 
-Service.predict_many, Service.predict_bytes = predict_many, predict_bytes
+def give_feedback(self:Service, pid:str, label:str, keep_image:bool=False, note:str="")->dict:
+    "Store a clinician's answer to prediction `pid`; with consent, the upload held under its id is kept too."
+    self.flush()   # the prediction's log row may still be queued
+    return self.feedback.record(pid, label, keep_image, note, self.held.get(pid) if keep_image else None)
+
+Service.predict_many, Service.predict_bytes, Service.give_feedback = predict_many, predict_bytes, give_feedback
 
 # %% ../nbs/10_app.ipynb #c19a566e
-STATUS = {TooLarge: 413, BadImage: 422, NoModel: 503}   # any other EyeError is the client's input: 422
-ROUTES = ("/health", "/metrics", "/v1/model", "/v1/predict")
+STATUS = {TooLarge: 413, BadImage: 422, NoModel: 503, UnknownPrediction: 404}   # any other EyeError is the client's input: 422
+ROUTES = ("/health", "/metrics", "/v1/model", "/v1/predict", "/v1/feedback")
 BODY_SLACK = 2**20   # multipart headers and boundaries around a file of MAX_BYTES
 access_log = logging.getLogger("eye_classifier.access")
 
@@ -205,6 +254,13 @@ class Gate:
                 access_log.info(json.dumps(dict(time=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), client=(scope.get("client") or ["-"])[0],
                                                 method=scope["method"], path=path, status=seen["status"], ms=round(dt * 1000, 1), version=seen["version"])))
 
+class Feedback(BaseModel):
+    "A clinician's answer to one prediction."
+    prediction_id: str            # from the /v1/predict answer
+    label: str                    # the right class, or "ungradable"
+    keep_image: bool = False      # consent to keep the picture to improve the model
+    note: str | None = None       # optional, at most 500 characters; no patient identifiers
+
 def create_api(svc:Service, api_key:str|None=None)->FastAPI:
     "The FastAPI application with the JSON endpoints; `api_key` (default `$EYE_API_KEY`) protects `/v1/*`."
     api = FastAPI(title="eye_classifier", version=__version__,
@@ -217,7 +273,9 @@ def create_api(svc:Service, api_key:str|None=None)->FastAPI:
         return JSONResponse(body, 200 if svc.predictor else 503)
 
     @api.get("/metrics")
-    def metrics(): return Response(svc.metrics.text(), media_type=CONTENT_TYPE_LATEST)
+    def metrics():
+        svc.metrics.set_feedback(svc.agreement())
+        return Response(svc.metrics.text(), media_type=CONTENT_TYPE_LATEST)
 
     @api.get("/v1/model")
     def model():
@@ -239,6 +297,11 @@ def create_api(svc:Service, api_key:str|None=None)->FastAPI:
         try: r = svc.predict_bytes(_read_limited(file.file), file.filename or "upload")
         except EyeError as e: return JSONResponse(dict(detail=str(e)), status_of(e))
         return JSONResponse(r, headers={"X-Model-Version": r["version"]})
+
+    @api.post("/v1/feedback")
+    def feedback(fb:Feedback):
+        try: return svc.give_feedback(fb.prediction_id, fb.label, fb.keep_image, fb.note or "")
+        except EyeError as e: return JSONResponse(dict(detail=str(e)), status_of(e))
     return api
 
 # %% ../nbs/10_app.ipynb #787bc1e9
@@ -259,8 +322,10 @@ def model_markdown(svc:Service)->str:
                   f"{e['balanced_accuracy_ci'][0]:.3f}–{e['balanced_accuracy_ci'][1]:.3f})"
                   + ("" if e.get("ood_flagged") is None else f", {e['ood_flagged']} flagged out-of-distribution")
                   for k, e in m.get("external", {}).items())
+    fb = svc.agreement().get(mv.version)
     return (warn + f"**Model** `{mv.name}` **{mv.version}** · data version `{mv.info['data_version']}` · test macro-F1 "
-            f"**{m['macro_f1']:.3f}** (95% CI {m['macro_f1_ci'][0]:.3f}–{m['macro_f1_ci'][1]:.3f}){ext} · backend {svc.predictor.backend}")
+            f"**{m['macro_f1']:.3f}** (95% CI {m['macro_f1_ci'][0]:.3f}–{m['macro_f1_ci'][1]:.3f}){ext} · backend {svc.predictor.backend}"
+            + (f" · feedback: {agreement_line(fb)}" if fb else ""))
 
 # %% ../nbs/10_app.ipynb #860098d6
 def photo(path, side:int=512):
@@ -271,7 +336,7 @@ def photo(path, side:int=512):
     im.thumbnail((side, side)); return im
 
 def predict_ui(svc:Service, path):
-    "Gradio handler: label probabilities, the photograph, its Grad-CAM overlay and a note for one uploaded file."
+    "Gradio handler: label probabilities, the photograph, its Grad-CAM overlay, a note, and the prediction for feedback."
     pred = svc.predictor
     if pred is None: raise gr.Error(NO_MODEL)
     if not path: raise gr.Error("Upload a fundus photograph first.")
@@ -284,7 +349,7 @@ def predict_ui(svc:Service, path):
     if r["low_confidence"]: notes.append("⚠️ Low confidence: the model is unsure about this image.")
     if r["out_of_distribution"]: notes.append("⚠️ This image looks unlike the training fundus photographs (" + "; ".join(r["out_of_distribution"]) + "): the prediction is unreliable.")
     im.thumbnail((512, 512))
-    return r["probs"], im, cam, "\n\n".join(notes)
+    return r["probs"], im, cam, "\n\n".join(notes), dict(prediction_id=r["prediction_id"], label=r["label"])
 
 def batch_ui(svc:Service, paths_):
     "Gradio handler: a table of predictions for several files and a CSV of it."
@@ -292,7 +357,7 @@ def batch_ui(svc:Service, paths_):
     if not paths_: raise gr.Error("Upload one or more images first.")
     files = [Path(p) for p in paths_]
     rows = []
-    for p, r in zip(files, svc.predict_many([(p.read_bytes(), p.name) for p in files], source="app-batch")):
+    for p, r in zip(files, svc.predict_many([(p.read_bytes(), p.name) for p in files], source="app-batch", hold=False)):
         if isinstance(r, EyeError):
             rows.append([p.name, "error", None, *[None] * len(CLASSES), str(r).replace(str(p.parent) + "/", "")]); continue
         flags = "; ".join((["low confidence"] if r["low_confidence"] else []) + r["out_of_distribution"])
@@ -302,12 +367,36 @@ def batch_ui(svc:Service, paths_):
     with open(out, "w", newline="") as f: csv.writer(f).writerows([header, *rows])
     return gr.Dataframe(value=rows, headers=header), str(out)
 
+# %% ../nbs/10_app.ipynb #311b5996
+class FeedbackFlag(gr.FlaggingCallback):
+    "Gradio's flagging hook, pointed at the service's feedback store: flag_data is (shown prediction, keep picture, note), the option is the label."
+    def __init__(self, svc:Service): self.svc = svc
+
+    def setup(self, components, flagging_dir:str):
+        self.components = components
+        if Path(flagging_dir).resolve() != self.svc.feedback.folder.resolve(): raise EyeError(f"{flagging_dir}: the feedback store is {self.svc.feedback.folder}")
+
+    def flag(self, flag_data:list, flag_option:str|None=None, username:str|None=None)->int:
+        shown, keep, note = flag_data
+        self.svc.give_feedback(shown["prediction_id"], flag_option, bool(keep), note or "")
+        return len(self.svc.feedback.rows())
+
+def feedback_ui(svc:Service, flag:FeedbackFlag, shown:dict|None, label:str|None, keep:bool, note:str):
+    "Gradio handler: store the clinician's answer to the prediction on screen; what was stored, and the refreshed model panel."
+    if not shown: raise gr.Error("Classify a photograph first.")
+    if not label: raise gr.Error("Choose the right class (or can't grade) first.")
+    try: flag.flag([shown, keep, note], label)
+    except EyeError as e: raise gr.Error(str(e)) from None
+    row = svc.feedback.get(shown["prediction_id"])
+    said = "confirmed" if row["label"] == row["predicted"] else "can't grade" if row["label"] == UNGRADABLE else f"corrected to **{row['label']}**"
+    return f"✓ Thank you: {said}; picture {picture_fate(row['label'], keep, row['file'])}.", model_markdown(svc)
+
 # %% ../nbs/10_app.ipynb #c80fc2d5
 def create_demo(svc:Service)->gr.Blocks:
     "The Gradio Blocks demo."
     with gr.Blocks(title="eye_classifier demo") as demo:
         gr.Markdown("# Fundus photograph classifier\n" + DISCLAIMER)
-        gr.Markdown(lambda: model_markdown(svc), elem_id="model-info")
+        info = gr.Markdown(lambda: model_markdown(svc), elem_id="model-info")
         with gr.Tab("Single image"):
             with gr.Row():
                 with gr.Column():
@@ -320,8 +409,20 @@ def create_demo(svc:Service)->gr.Blocks:
                         shown = gr.Image(label="Your photograph", type="pil", interactive=False, elem_id="photo")
                         cam = gr.Image(label="Model attention (Grad-CAM), not lesion location", type="pil", interactive=False, elem_id="gradcam")
                     note = gr.Markdown(elem_id="note")
-            inp.change(photo, inp, shown, api_name=False)
-            btn.click(lambda p: predict_ui(svc, p), inp, [label, shown, cam, note], api_name="predict")
+                    with gr.Group():
+                        confirm = gr.Button("✓ Confirm this class", elem_id="confirm")
+                        right = gr.Radio([(c, c) for c in CLASSES] + [("can't grade", UNGRADABLE)], label="Or the right class", elem_id="right")
+                        fix = gr.Button("Correct it", elem_id="correct")
+                        keep = gr.Checkbox(label="Keep this picture to improve the model", value=False, elem_id="keep")
+                        remark = gr.Textbox(label="Note (optional; no patient identifiers)", max_length=NOTE_MAX, elem_id="remark")
+                    thanks = gr.Markdown(elem_id="thanks")
+            shown_pred = gr.State(None)
+            flag = FeedbackFlag(svc); flag.setup([shown_pred, keep, remark], str(svc.feedback.folder))
+            inp.change(lambda p: (photo(p), None, None, ""), inp, [shown, shown_pred, right, thanks], api_name=False)
+            btn.click(lambda p: predict_ui(svc, p), inp, [label, shown, cam, note, shown_pred], api_name="predict").then(
+                lambda: (None, ""), None, [right, thanks], api_name=False)
+            confirm.click(lambda s, k, n: feedback_ui(svc, flag, s, s and s["label"], k, n), [shown_pred, keep, remark], [thanks, info], api_name=False)
+            fix.click(lambda s, c, k, n: feedback_ui(svc, flag, s, c, k, n), [shown_pred, right, keep, remark], [thanks, info], api_name=False)
         with gr.Tab("Batch"):
             files = gr.File(label="Several images", file_count="multiple", file_types=["image"], type="filepath")
             bbtn = gr.Button("Classify all", variant="primary")
@@ -331,9 +432,9 @@ def create_demo(svc:Service)->gr.Blocks:
     return demo
 
 def create_app(ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, backend:str="auto", concurrency:int=2,
-               reload_s:float=2.0, api_key:str|None=None)->FastAPI:
+               reload_s:float=2.0, api_key:str|None=None, feedback=None, hold_s:float=900, hold_n:int=64)->FastAPI:
     "The whole application: REST API plus the Gradio demo mounted at `/`, with a bounded queue."
-    svc = Service(ref, name, root, db, backend, reload_s)
+    svc = Service(ref, name, root, db, backend, reload_s, feedback=feedback, hold_s=hold_s, hold_n=hold_n)
     demo = create_demo(svc).queue(default_concurrency_limit=concurrency)
     app = gr.mount_gradio_app(create_api(svc, api_key), demo, path="/")
     app.state.service = svc
@@ -348,11 +449,14 @@ def serve_main(host:str="127.0.0.1",     # interface to listen on
                concurrency:int=2,        # requests processed at once by the Gradio queue
                reload_s:float=2.0,       # seconds between checks of the alias (0: never reload)
                access_log:bool=True,     # one JSON line per request on stdout
+               hold_s:float=900,         # seconds an upload is held in memory for the clinician's answer (0: never)
+               hold_n:int=64,            # most uploads held at once (the oldest go first)
+               feedback:str=None,        # clinicians' feedback folder (default data/feedback)
                name:str=DEFAULT_NAME):   # model name
     "Serve the Gradio demo at /, the REST API at /v1 and /health, and Prometheus metrics at /metrics."
     with user_errors():
         torch.set_num_threads(1)   # requests run in parallel threads; one image's preprocessing gains nothing from more
-        app = create_app(model, name, backend=backend, concurrency=concurrency, reload_s=reload_s)
+        app = create_app(model, name, backend=backend, concurrency=concurrency, reload_s=reload_s, feedback=feedback, hold_s=hold_s, hold_n=hold_n)
         svc = app.state.service
         log = logging.getLogger("eye_classifier.access")
         if access_log: log.addHandler(logging.StreamHandler(sys.stdout)); log.setLevel(logging.INFO); log.propagate = False

@@ -1,5 +1,5 @@
-"""End to end against a live `eye-serve`: gradio_client, REST, load and fuzz."""
-import io, random, statistics, time
+"""End to end against a live `eye-serve`: gradio_client, REST, feedback, load and fuzz."""
+import csv, hashlib, io, json, os, random, statistics, subprocess, sys, time
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,6 +31,49 @@ def test_rest_endpoints(server, project):
     assert r.status_code == 200
     body = r.json()
     assert body["label"] in CLASSES and abs(sum(body["probs"].values()) - 1) < 1e-4 and body["latency_ms"] > 0
+
+
+def _predict(server, f: Path) -> dict:
+    r = httpx.post(server + "/v1/predict", files={"file": (f.name, f.read_bytes(), "image/jpeg")}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _feedback_rows(project) -> list[dict]:
+    f = project["root"]/"data/feedback/feedback.csv"
+    return list(csv.DictReader(open(f))) if f.exists() else []
+
+
+def test_feedback_rest(server, project, tmp_path):
+    "Confirm, correct with consent (twice: idempotent), bad input; the CSV, the kept picture, /metrics and eye-monitor agree."
+    f1, f2 = project["images"]["normal"][1], project["images"]["glaucoma"][1]
+    p1, p2 = _predict(server, f1), _predict(server, f2)
+    ok = httpx.post(server + "/v1/feedback", json=dict(prediction_id=p1["prediction_id"], label=p1["label"]))
+    assert ok.status_code == 200 and (ok.json()["agreed"], ok.json()["image_kept"]) == (True, False), ok.text
+    body = dict(prediction_id=p2["prediction_id"], label="glaucoma", keep_image=True, note="rim notch")
+    fixed = [httpx.post(server + "/v1/feedback", json=body) for _ in range(2)]
+    assert [r.status_code for r in fixed] == [200, 200] and [r.json()["replaced"] for r in fixed] == [False, True]
+    rows = _feedback_rows(project)
+    assert [r["prediction_id"] for r in rows].count(p2["prediction_id"]) == 1
+    mine = {r["prediction_id"]: r for r in rows}
+    assert (mine[p1["prediction_id"]]["label"], mine[p1["prediction_id"]]["file"]) == (p1["label"], "")
+    kept = mine[p2["prediction_id"]]["file"]
+    assert kept == f"glaucoma/{hashlib.sha256(f2.read_bytes()).hexdigest()}.jpg"
+    assert (project["root"]/"data/feedback"/kept).read_bytes() == f2.read_bytes()
+    text = (project["root"]/"data/feedback/feedback.csv").read_text()
+    assert f1.name not in text and f2.name not in text   # never the uploaded file's name
+    bad = [httpx.post(server + "/v1/feedback", json=dict(prediction_id="nope", label="normal")),
+           httpx.post(server + "/v1/feedback", json=dict(prediction_id=p1["prediction_id"], label="Normal")),
+           httpx.post(server + "/v1/feedback", json=dict(label="normal"))]
+    assert [r.status_code for r in bad] == [404, 422, 422]
+    version = project["summary"]["production"]
+    metrics = httpx.get(server + "/metrics").text
+    assert f'eye_feedback_answers{{verdict="agreed",version="{version}"}}' in metrics
+    env = {**os.environ, "EYE_HOME": str(project["root"])}
+    mon = subprocess.run([str(Path(sys.executable).parent/"eye-monitor"), "--out", str(tmp_path)], env=env, capture_output=True, text=True)
+    assert f"feedback on {version}:" in mon.stdout and "clinicians agreed on" in mon.stdout and "Traceback" not in mon.stderr, mon.stdout + mon.stderr
+    agr = json.loads((tmp_path/"agreement.json").read_text())[version]
+    assert agr["graded"] >= 2 and agr["counts"]["glaucoma"] >= 1 and sum(map(sum, agr["confusion"])) == agr["graded"]
 
 
 def test_load(server, project):
