@@ -140,6 +140,8 @@ def train_loader(root, # a prepared dataset (output of eye-prepare)
     "The augmented, shuffled `TensorLoader` of process `rank`'s share of the training split of `root`, held on `device`."
     ds = FundusDataset(root, "train")
     n, mine = len(ds.rows), shard(len(ds.rows), rank, world, seed)
+    if world > 1 and (batch_size % world or batch_size // world < 2):
+        raise EyeError(f"batch_size {batch_size} must be a multiple of the {world} processes, at least 2 images each")
     steps = shard_steps(n, world, batch_size) if world > 1 else None
     if steps and n // world < steps: raise EyeError(f"{root}: {n} training images are too few for {world} processes (batch {batch_size})")
     arr = np.load(Path(root)/"cache/train.npy", mmap_mode="r")

@@ -8,8 +8,6 @@ import csv, io, json, math, re, sqlite3, threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from fastcore.basics import patch

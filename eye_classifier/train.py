@@ -17,7 +17,8 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.metrics import confusion_matrix, f1_score
-from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
+from typing import Annotated
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 from tqdm.auto import tqdm
@@ -48,13 +49,13 @@ class TrainConfig:
     image_size:PositiveInt=128             # training resolution (the cache is resized once, on the training device)
     epochs:PositiveInt=8                   # passes over the training split
     batch_size:PositiveInt=32              # images per optimiser step (global: split across torchrun processes)
-    lr:PositiveFloat=2e-3                  # peak AdamW learning rate
+    lr:Annotated[float, Field(gt=0, allow_inf_nan=False)]=2e-3                  # peak AdamW learning rate
     weight_decay:NonNegativeFloat=0.05        # AdamW decoupled weight decay
     warmup_epochs:NonNegativeFloat=1.0        # linear warm-up, then cosine decay to zero
     label_smoothing:Fraction=0.1      # cross-entropy label smoothing
     clip_grad:NonNegativeFloat=1.0            # max gradient norm (0: off)
     augment:NonNegativeFloat=1.0              # strength of the per-sample augmentation (0: none)
-    ema:Fraction=0.0                  # decay of an exponential moving average of the weights, scored and kept (0: off)
+    ema:Annotated[float, Field(ge=0, lt=1)]=0.0                  # decay of an exponential moving average of the weights, scored and kept (0: off)
     patience:NonNegativeInt=5                 # early stopping: epochs without a better val macro-F1, never in the first half
     seed:int=0                     # seeds weights, data order and augmentation
     workers:NonNegativeInt=2                  # DataLoader worker processes for validation (training batches are made on the device)
@@ -67,18 +68,21 @@ class TrainConfig:
 # %% ../nbs/04_train.ipynb #611c7712
 def device_name(name:str, # auto | cpu | cuda | cuda:N
                 local_rank:int|None, # the process's position on its machine under torchrun (None: not under torchrun)
-                cuda:bool # whether CUDA is available
+                cuda:bool, # whether CUDA is available
+                local_world:int=1 # processes on this machine
                )->str:
     "The device `name` means for this process: `auto` is CUDA when available, and under torchrun `cuda` is the process's own GPU."
     if name == "auto": name = "cuda" if cuda else "cpu"
     if name != "cpu" and not name.startswith("cuda"): raise EyeError(f"--device must be auto, cpu, cuda or cuda:N, not {name!r}")
     if name.startswith("cuda") and not cuda: raise EyeError(f"--device {name}: no CUDA device is available")
+    if name.startswith("cuda:") and local_world > 1: raise EyeError(f"--device {name} would put all {local_world} processes on one GPU: use --device cuda")
     return f"cuda:{local_rank}" if name == "cuda" and local_rank is not None else name
 
 def pick_device(name:str="auto")->torch.device:
     "The torch device for `auto|cpu|cuda|cuda:N` in this process (`LOCAL_RANK` under torchrun); asking for CUDA without one is a clear error."
     local = os.environ.get("LOCAL_RANK")
-    return torch.device(device_name(name, None if local is None else int(local), torch.cuda.is_available()))
+    return torch.device(device_name(name, None if local is None else int(local), torch.cuda.is_available(),
+                                    int(os.environ.get("LOCAL_WORLD_SIZE", 1))))
 
 def amp_dtype(device:torch.device, amp:str="auto"):
     "The autocast dtype for `device` (None: full precision)."
@@ -238,7 +242,7 @@ def _log_epoch(tb, ep, tr, va, lr):
 
 def _log_batch(tb, loader, norm):
     x, _ = next(iter(loader))
-    x = x[:16] * torch.tensor(norm["std"]).view(1, 3, 1, 1) + torch.tensor(norm["mean"]).view(1, 3, 1, 1)
+    x = x[:16].float().cpu() * torch.tensor(norm["std"]).view(1, 3, 1, 1) + torch.tensor(norm["mean"]).view(1, 3, 1, 1)
     tb.add_image("train/augmented", make_grid(x.clamp(0, 1), nrow=4), 0)
 
 # %% ../nbs/04_train.ipynb #537c693a
@@ -295,7 +299,9 @@ def start(cfg:TrainConfig|None=None, resume=None, **overrides)->Training:
     else: cfg, ck = cfg or load_config(TrainConfig, None, **overrides), None
     device = pick_device(cfg.device); rank, world = dist_setup(device)
     torch.use_deterministic_algorithms(cfg.deterministic, warn_only=True)
-    if device.type == "cpu" and world > 1: torch.set_num_threads(max(1, torch.get_num_threads() // world))  # share the cores
+    if ck and ck.get("world", 1) != world: raise EyeError(f"{folder}: trained by {ck.get('world', 1)} processes; resume it with as many, not {world}")
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+    if device.type == "cpu" and local_world > 1: torch.set_num_threads(max(1, torch.get_num_threads() // local_world))  # share the cores
     data = Path(cfg.data)
     if not (data/"report.json").exists(): raise EyeError(f"{data}: no prepared dataset (run `eye-prepare` first)")
     seed_everything(cfg.seed)
@@ -309,7 +315,7 @@ def start(cfg:TrainConfig|None=None, resume=None, **overrides)->Training:
     recipe = build_training(cfg, model, len(train), _class_weights(FundusDataset(data, "train").labels, len(CLASSES)))
     net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
-    t = Training(cfg, folder if resume else new_run_dir(cfg.out) if rank == 0 else None, rank, world, model, net, recipe,
+    t = Training(cfg, None if rank else folder if resume else new_run_dir(cfg.out), rank, world, model, net, recipe,
                  train, val, meta, None)
     if ck:
         model.load_state_dict(ck["model"]); recipe.opt.load_state_dict(ck["optimizer"])
@@ -330,7 +336,7 @@ def _checkpoint(t:Training, ep:int, better:bool):
     r = t.recipe
     state = dict(model=t.model.state_dict(), optimizer=r.opt.state_dict(), scheduler=r.sched.state_dict(),
                  scaler=r.scaler.state_dict(), epoch=ep, rng=rng_state(), early=t.early, history=t.history,
-                 config=asdict(t.cfg), meta=t.meta, **({"ema": r.ema.state_dict()} if r.ema is not None else {}))
+                 config=asdict(t.cfg), meta=t.meta, world=t.world, **({"ema": r.ema.state_dict()} if r.ema is not None else {}))
     save_checkpoint(t.folder/"checkpoints/last.pt", **state)
     if better: save_checkpoint(t.folder/"checkpoints/best.pt", **{**state, "model": r.scored.state_dict()})
     save_json(dict(history=t.history, best={k: v for k, v in t.early.items() if k != "bad_epochs"}, **t.meta), t.folder/"metrics.json")
@@ -338,7 +344,7 @@ def _checkpoint(t:Training, ep:int, better:bool):
 def run_epoch(t:Training, ep:int, quiet:bool=False)->bool:
     "Train epoch `ep`; rank 0 validates, logs and checkpoints it. Returns whether to stop early, the same on every process."
     cfg, r = t.cfg, t.recipe
-    seed_everything(cfg.seed + ep); t.train.set_epoch(ep)
+    seed_everything(cfg.seed + ep + 1_000_003 * t.rank); t.train.set_epoch(ep)   # each process its own dropout
     tr = r.epoch(t.net, t.train, f"epoch {ep+1}/{cfg.epochs}")
     stop = False
     if t.rank == 0:
@@ -363,7 +369,7 @@ def finish(t:Training)->Path|None:
         t.tb.add_hparams({k: str(v) if isinstance(v, dict) else v for k, v in asdict(t.cfg).items()},
                          {"hparam/val_macro_f1": best["best"], "hparam/best_epoch": best["best_epoch"]}, run_name=".")
         t.tb.close()
-    if t.world > 1: dist.barrier()
+    if t.world > 1: dist.barrier(); dist.destroy_process_group()
     return t.folder
 
 def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:bool=False, **overrides)->Path|None:
