@@ -33,7 +33,7 @@ def test_papermill_notebook_on_a_zip(tmp_path):
     make_synth(tmp_path/"synth", per_class=16, size=192, seed=0, progress=False)
     with zipfile.ZipFile(tmp_path/"fundus.zip", "w") as z:
         for p in sorted((tmp_path/"synth").rglob("*.jpg")): z.write(p, Path("fundus")/p.relative_to(tmp_path/"synth"))
-    text, outputs, work = papermill(tmp_path, tmp_path/"fundus.zip", "-p", "epochs", "1", "-p", "batch_size", "16")
+    text, outputs, work = papermill(tmp_path, tmp_path/"fundus.zip", "-p", "epochs", "1", "-p", "batch_size", "16", "-p", "n_boot", "200")
     assert f"profile {ROOT/'configs/train.yaml'} (synthetic data)" in text, text[-2000:]
     assert "v1 promoted to production" in text, text[-2000:]
     assert (work/"models/eye_classifier/v1/model.onnx").exists()
@@ -45,7 +45,7 @@ def test_papermill_notebook_on_the_real_set(tmp_path):
         if os.environ.get("CI") == "true": pytest.fail(f"CI=true but the shared data is absent: {KAGGLE}")
         pytest.skip(f"{KAGGLE} is absent (the shared Kaggle set)")
     text, outputs, work = papermill(tmp_path, KAGGLE, "-p", "epochs", "1", "-p", "image_size", "64", "-p", "prep_size", "64",
-                                    "-p", "batch_size", "0")
+                                    "-p", "batch_size", "0", "-p", "n_boot", "200")
     assert f"profile {ROOT/'configs/real-cpu.yaml'} (real data)" in text, text[-2000:]
     assert "v1 promoted to production" in text, text[-2000:]
     preds = [o for o in outputs if "image/png" in o.get("data", {})]
