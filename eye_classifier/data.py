@@ -36,9 +36,9 @@ __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'CROP', 'STAT_KEYS', 'CUES',
            'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs', 'patient_key', 'group_records',
            'near_conflicts', 'subset_pairs', 'audit', 'cell_targets', 'undersample', 'oversample', 'split_groups',
            'data_version', 'read_corrections', 'apply_corrections', 'Source', 'load_spec', 'dataset_sources',
-           'class_by_source', 'source_cue', 'PrepParams', 'prepare', 'source_lines', 'summary', 'load_manifest',
-           'FundusDataset', 'to_input', 'eval_tfms', 'input_spec', 'get_loaders', 'train_reference', 'prepare_parser',
-           'main']
+           'source_images', 'class_by_source', 'source_cue', 'PrepParams', 'prepare', 'source_lines', 'summary',
+           'load_manifest', 'FundusDataset', 'to_input', 'eval_tfms', 'input_spec', 'get_loaders', 'train_reference',
+           'prepare_parser', 'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -593,6 +593,15 @@ def dataset_sources(raw, corrections=None, grades:dict|None=None, patient_patter
     srcs = load_spec(raw, patient_pattern)
     if holdout and holdout not in [s.name for s in srcs]: raise EyeError(f"{raw}: no source {holdout!r} to hold out (sources: {', '.join(s.name for s in srcs)})")
     return [s for s in srcs if s.name != holdout]
+
+def source_images(spec, name:str)->list[tuple[Path, str]]:
+    "(image file, class) of one folder source of a dataset spec, after its corrections: what a held-out source is scored on."
+    s = next((s for s in load_spec(spec) if s.name == name), None)
+    if s is None: raise EyeError(f"{spec}: no source {name!r}")
+    if not s.path.is_dir(): raise EyeError(f"{s.path}: a held-out source must be a folder of <class>/ images")
+    files = list_raw(s.path)
+    if s.corrections: files = apply_corrections(files, read_corrections(s.corrections, {f.path for f in files}, s.grades))[0]
+    return [(s.path/f.path, f.label) for f in files if f.label and f.path.lower().endswith(IMAGE_EXTS)]
 
 # %% ../nbs/01_data.ipynb #f43a36a9
 def class_by_source(rows)->dict:
