@@ -80,7 +80,7 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
 
 # %% ../nbs/08_pipeline.ipynb #7205fb7b
 @call_parse
-def main(raw:str=None,             # raw dataset folder or zip (default data/raw; synthetic data when empty)
+def main(raw:str=None,             # raw dataset folder or zip, or a dataset spec .yaml (default data/raw; synthetic data when empty)
          processed:str=None,       # prepared dataset folder (default data/processed)
          config:str=None,          # training config YAML (default: the profile for the data, see `pick_config`)
          per_class:int=250,        # synthetic images per class when generating
@@ -96,4 +96,4 @@ def main(raw:str=None,             # raw dataset folder or zip (default data/raw
     "Run the whole pipeline: (synthetic data) → prepare → train → evaluate → register → (external) → promote → export."
     kw = {k: v for k, v in dict(epochs=epochs, image_size=image_size, arch=arch).items() if v is not None}
     with user_errors(): run_pipeline(raw, processed, config, per_class, prep_size=prep_size, name=name, external=external, tta=tta,
-                                     min_external_balanced_accuracy=min_external_balanced_accuracy, **kw)
+                                     min_external_balanced_accuracy=min_external_balanced_accuracy, holdout_source=holdout_source, **kw)
