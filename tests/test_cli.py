@@ -123,6 +123,8 @@ def test_prepare_spec_and_corrections_errors(tmp_path):
     (tmp_path/"spec.yaml").write_text("sources:\n  one: raw\n")
     r = run("eye-prepare", tmp_path/"spec.yaml", "--holdout-source", "two", "--out", tmp_path/"out")
     assert r.returncode == 2 and "no source 'two' to hold out" in r.stderr, r.stderr
+    r = run("eye-pipeline", "--raw", tmp_path/"spec.yaml", "--holdout-source", "two", "--processed", tmp_path/"out")
+    assert r.returncode == 2 and "no source 'two' to hold out" in r.stderr, r.stderr   # the flag reaches prepare
 
 
 def test_example_spec_loads():
