@@ -15,26 +15,30 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter, UnidentifiedImageError
 from scipy.ndimage import gaussian_filter
+from scipy.optimize import minimize
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
+import yaml
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier
 
-from .core import (CLASSES, IMAGE_EXTS, SYNTH_MARK, EyeError, add_flags, canon_class, load_json, paths, save_json,
-                                 sha256_bytes, user_errors, atomic_write)
+from .core import (CLASSES, FLAG_TYPES, IMAGE_EXTS, SYNTH_MARK, EyeError, add_flags, canon_class, load_json, paths,
+                                 save_json, sha256_bytes, sha256_file, user_errors, atomic_write)
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'CROP', 'STAT_KEYS', 'CUES', 'SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP',
            'SIG_MIN', 'SIG_LOOSE', 'SIG_ZOOMS', 'DET_SIDE', 'DET_SHIFT', 'DET_KEEP', 'DET_CLIP', 'DET_ZOOMS',
-           'DET_BANDS', 'SIG_GATE', 'ALIGN_MIN', 'JPEG_DRAFT', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'SPLITS',
-           'PREP_VERSION', 'MANIFEST_COLS', 'RawFile', 'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop',
-           'preprocess', 'image_stats', 'source_cues', 'provenance', 'shortcut_check', 'dhash', 'band', 'centres',
-           'variants', 'similarity', 'detail', 'aligned', 'read_raw', 'model_pixels', 'read_record', 'dedupe',
-           'near_pairs', 'patient_key', 'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'undersample',
-           'oversample', 'split_groups', 'data_version', 'PrepParams', 'prepare', 'summary', 'load_manifest',
-           'FundusDataset', 'to_input', 'eval_tfms', 'input_spec', 'get_loaders', 'train_reference', 'prepare_parser',
-           'main']
+           'DET_BANDS', 'SIG_GATE', 'ALIGN_MIN', 'JPEG_DRAFT', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'MIN_CELL',
+           'SPLITS', 'PREP_VERSION', 'GRADES', 'EXCLUDE', 'SOURCE_KEYS', 'MANIFEST_COLS', 'SOURCE_COL', 'RawFile',
+           'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'source_cues',
+           'provenance', 'shortcut_check', 'dhash', 'band', 'centres', 'variants', 'similarity', 'detail', 'aligned',
+           'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs', 'patient_key', 'group_records',
+           'near_conflicts', 'subset_pairs', 'audit', 'cell_targets', 'undersample', 'oversample', 'split_groups',
+           'data_version', 'read_corrections', 'apply_corrections', 'Source', 'load_spec', 'dataset_sources',
+           'source_images', 'class_by_source', 'source_cue', 'PrepParams', 'prepare', 'source_lines', 'summary',
+           'load_manifest', 'FundusDataset', 'to_input', 'eval_tfms', 'input_spec', 'get_loaders', 'train_reference',
+           'prepare_parser', 'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -164,7 +168,9 @@ CUES = {  # a cue a file or its pixels give away without the disease -> the reco
     "extension": ("ext",), "original size": ("width", "height"), "bytes per pixel": ("bytes_per_pixel",),
     "EXIF": ("exif",), "border shape": ("border_fraction", "aspect"),
     "colour": ("mean_r", "mean_g", "mean_b", "brightness", "contrast"),
+    "source": ("source",),   # checked when the records come from more than one named source
 }
+_CATEGORICAL = ("ext", "source")
 
 def shortcut_check(rows:list[dict], margin:float=0.15, seed:int=0)->dict:
     "Cross-validated accuracy of each source cue alone, and of all together, against chance; warns when one is far above."
@@ -173,17 +179,22 @@ def shortcut_check(rows:list[dict], margin:float=0.15, seed:int=0)->dict:
     chance = round(float(counts.max() / max(len(y), 1)), 3)
     if len(counts) < 2 or counts.min() < 2:
         return dict(chance=chance, cues={}, combined=None, top=[], margin=margin, warning=False, message="too few images per class to check")
-    exts = sorted({r["ext"] for r in rows})
-    def X(fields): return np.array([[exts.index(r[f]) if f == "ext" else float(r[f]) for f in fields] for r in rows])
+    multi = len({r.get("source") for r in rows}) > 1
+    active = {k: f for k, f in CUES.items() if k != "source" or multi}
+    cats = {f: sorted({str(r.get(f)) for r in rows}) for f in _CATEGORICAL}
+    def X(fields): return np.array([[cats[f].index(str(r.get(f))) if f in cats else float(r[f]) for f in fields] for r in rows])
     folds = StratifiedKFold(int(min(5, counts.min())), shuffle=True, random_state=seed)
     def acc(clf, fields): return round(float(cross_val_score(clf, X(fields), y, cv=folds).mean()), 3)
-    cues = {k: acc(DecisionTreeClassifier(max_depth=4, min_samples_leaf=5, random_state=seed), f) for k, f in CUES.items()}
-    combined = acc(HistGradientBoostingClassifier(max_depth=4, random_state=seed), [f for fs in CUES.values() for f in fs])
+    cues = {k: acc(DecisionTreeClassifier(max_depth=4, min_samples_leaf=5, random_state=seed), f) for k, f in active.items()}
+    combined = acc(HistGradientBoostingClassifier(max_depth=4, random_state=seed), [f for fs in active.values() for f in fs])
     top = [k for k, a in sorted(cues.items(), key=lambda kv: -kv[1]) if a > chance + margin]
-    warning = bool(top) or combined > chance + margin
-    message = (f"source cues predict the label far above chance ({', '.join(top) or 'only in combination'}): a model may "
-               "learn the camera, not the disease" if warning else "no source cue predicts the label")
-    return dict(chance=chance, cues=cues, combined=combined, top=top, margin=margin, warning=warning, message=message)
+    single = sorted(c for c in set(y.tolist()) if len({r["source"] for r in rows if r["label"] == c}) == 1) if multi else []
+    cued = bool(top) or combined > chance + margin
+    message = "; ".join([f"source cues predict the label far above chance ({', '.join(top) or 'only in combination'}): a model may "
+                         "learn the camera, not the disease"] * cued + [f"one source only for {', '.join(single)}"] * bool(single)) \
+              or "no source cue predicts the label"
+    return dict(chance=chance, cues=cues, combined=combined, top=top, margin=margin, warning=cued or bool(single),
+                **(dict(single_source=single) if multi else {}), message=message)
 
 # %% ../nbs/01_data.ipynb #47288455
 SIG_BASE, SIG_SIDE, SIG_SHIFT, SIG_KEEP = 40, 32, 2, 0.7
@@ -323,6 +334,10 @@ def read_record(raw, f:RawFile, image_size:int=224)->dict:
                 pixels=np.asarray(sq.resize((image_size, image_size), Image.LANCZOS)))
 
 # %% ../nbs/01_data.ipynb #be73d1c4
+def _sources_of(rs:list[dict])->dict:
+    "`{'sources': [...]}` of records from named sources, else nothing: a conflict says which sources disagree."
+    return dict(sources=[r["source"] for r in rs]) if any(r.get("source") for r in rs) else {}
+
 def dedupe(recs:list[dict])->tuple[list[dict], list[dict], list[dict]]:
     "Split good records into (kept, duplicates, label_conflicts) by SHA-256."
     by_sha = defaultdict(list)
@@ -330,7 +345,7 @@ def dedupe(recs:list[dict])->tuple[list[dict], list[dict], list[dict]]:
     kept, dups, conflicts = [], [], []
     for sha, rs in by_sha.items():
         labels = sorted({r["label"] for r in rs})
-        if len(labels) > 1: conflicts.append(dict(sha256=sha, labels=labels, paths=[r["path"] for r in rs]))
+        if len(labels) > 1: conflicts.append(dict(sha256=sha, labels=labels, paths=[r["path"] for r in rs], **_sources_of(rs)))
         else:
             kept.append(rs[0])
             if len(rs) > 1: dups.append(dict(kept=rs[0]["path"], dropped=[r["path"] for r in rs[1:]]))
@@ -362,10 +377,12 @@ def near_pairs(bands:list, details:list|None=None, min_sim:float=SIG_MIN, k:int=
 # %% ../nbs/01_data.ipynb #344bfd2f
 PATIENT_RE = r"^(?P<id>.+?)[_\- ](left|right)$"
 
-def patient_key(r:dict, patient_re:str=PATIENT_RE)->str|None:
-    "The patient of a record, scoped by its source (`ext:WxH:id`), or None when the name carries no patient id."
-    m = re.match(patient_re, Path(r["path"]).stem, re.I)
-    return f"{Path(r['path']).suffix.lower()}:{r['width']}x{r['height']}:{m['id'].lower()}" if m else None
+def patient_key(r:dict, patient_re:str|dict=PATIENT_RE)->str|None:
+    "The patient of a record, scoped by its source (`[source:]ext:WxH:id`; `patient_re` may map source -> pattern), or None when the name carries no patient id."
+    pattern = patient_re.get(r.get("source"), PATIENT_RE) if isinstance(patient_re, dict) else patient_re
+    m = re.match(pattern, Path(r["path"]).stem, re.I)
+    scope = f"{r['source']}:" if r.get("source") else ""
+    return f"{scope}{Path(r['path']).suffix.lower()}:{r['width']}x{r['height']}:{m['id'].lower()}" if m else None
 
 def _find(parent, i):
     while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
@@ -375,7 +392,7 @@ def _sim(a:dict, b:dict)->float:
     "Similarity of two records: aligned details when they have them, else bands."
     return aligned(a["detail"], b["detail"]) if "detail" in a and "detail" in b else similarity(a["band"], b["band"])
 
-def group_records(recs:list[dict], pairs:dict|None=None, patient_re:str=PATIENT_RE, loose:float=SIG_LOOSE)->list[str]:
+def group_records(recs:list[dict], pairs:dict|None=None, patient_re:str|dict=PATIENT_RE, loose:float=SIG_LOOSE)->list[str]:
     "A group name per record: a source-scoped patient's eyes together, near-duplicates merged by complete linkage."
     n = len(recs)
     pairs = near_pairs([r["band"] for r in recs]) if pairs is None else pairs
@@ -400,7 +417,7 @@ CONFLICTS = ("exclude", "keep")
 
 def near_conflicts(recs:list[dict], pairs:dict)->list[dict]:
     "Near-duplicate pairs whose two images carry different labels."
-    return [dict(paths=[recs[i]["path"], recs[j]["path"]], labels=[recs[i]["label"], recs[j]["label"]], similarity=s)
+    return [dict(paths=[recs[i]["path"], recs[j]["path"]], labels=[recs[i]["label"], recs[j]["label"]], similarity=s, **_sources_of([recs[i], recs[j]]))
             for (i, j), s in sorted(pairs.items()) if recs[i]["label"] != recs[j]["label"]]
 
 def subset_pairs(pairs:dict, keep:list[int])->dict:
@@ -417,12 +434,35 @@ def audit(splits:list[str], pairs:dict)->dict:
 # %% ../nbs/01_data.ipynb #a1b13fe7
 BALANCE = ("undersample", "oversample", "none")
 
+MIN_CELL = 3   # a (source, class) cell keeps at least this many (or all it has): one for each split
+
+def cell_targets(counts:dict)->dict:
+    "Records to keep per `(source, class)` cell: every class at the smallest class total, spread over the sources so that the source says as little as possible about the class."
+    cells = sorted(counts); up = np.array([counts[k] for k in cells], float)
+    C = np.array([[k[1] == c for k in cells] for c in sorted({c for _, c in cells})], float)
+    S = np.array([[k[0] == s for k in cells] for s in sorted({s for s, _ in cells})], float)
+    n = int((C @ up).min())
+    if len(S) == 1: return {k: n for k in cells}
+    def info(m):   # -sum over sources of M_s * H(class | source s): minimising it minimises I(source; class)
+        m = np.maximum(m, 1e-9); return float((m * np.log(m / (S.T @ (S @ m)))).sum())
+    def grad(m): m = np.maximum(m, 1e-9); return np.log(m / (S.T @ (S @ m)))
+    low = np.minimum(up, MIN_CELL)
+    if (C @ low > n).any(): low = np.zeros_like(up)
+    x0 = np.maximum(up * n / (C.T @ (C @ up)), low); x0 *= n / (C.T @ (C @ x0))
+    x = minimize(info, x0, jac=grad, bounds=list(zip(low, up)), method="SLSQP", options=dict(maxiter=500, ftol=1e-10),
+                 constraints=[dict(type="eq", fun=lambda m: C @ m - n, jac=lambda m: C)]).x
+    m = np.clip(np.floor(x + 1e-6), low, up).astype(int)
+    for row in C:   # round: the largest remainders first, until the class has n
+        short = [i for i in np.argsort(-(x - m), kind="stable") if row[i] and m[i] < up[i]]
+        for i in short[:max(0, n - int(row @ m))]: m[i] += 1
+    return {k: int(v) for k, v in zip(cells, m)}
+
 def undersample(recs:list[dict], seed:int=0)->list[dict]:
-    "Keep the same number of records in every class (the smallest class count), chosen by `seed`."
+    "Keep the same number of records in every class (the smallest class count), chosen by `seed`; from several sources, `cell_targets` per (source, class)."
     by = defaultdict(list)
-    for r in sorted(recs, key=lambda r: r["sha256"]): by[r["label"]].append(r)
-    n, rng = min(len(v) for v in by.values()), np.random.default_rng(seed)
-    return sorted((r for c in sorted(by) for r in (by[c][i] for i in sorted(rng.permutation(len(by[c]))[:n]))), key=lambda r: r["path"])
+    for r in sorted(recs, key=lambda r: r["sha256"]): by[(r.get("source") or "", r["label"])].append(r)
+    want, rng = cell_targets({k: len(v) for k, v in by.items()}), np.random.default_rng(seed)
+    return sorted((r for k in sorted(by) for r in (by[k][i] for i in sorted(rng.permutation(len(by[k]))[:want[k]]))), key=lambda r: r["path"])
 
 def oversample(rows:list[dict], seed:int=0)->list[dict]:
     "Repeat rows of the smaller classes (marked `copy>0`) until every class has as many as the largest."
@@ -461,8 +501,121 @@ PREP_VERSION = 2  # bump when preprocessing code changes its output
 
 def data_version(rows:list[dict], params:dict)->str:
     "Short content id of a prepared dataset: kept files (hash, label, split) plus preprocessing parameters."
-    items = sorted((r["sha256"], r["label"], r["split"], r.get("copy", 0)) for r in rows)
+    items = sorted((r["sha256"], r["label"], r["split"], r.get("copy", 0), *([r["source"]] if r.get("source") else [])) for r in rows)
     return sha256_bytes(json.dumps(dict(items=items, params=params, prep=PREP_VERSION), sort_keys=True).encode())[:12]
+
+# %% ../nbs/01_data.ipynb #22b933c5
+GRADES = {0: "normal", 1: "exclude", 2: "diabetic_retinopathy", 3: "diabetic_retinopathy", 4: "diabetic_retinopathy"}  # EyePACS grade -> class
+EXCLUDE = "exclude"   # a correction that leaves the file out
+
+def _grade_map(grades:dict|None)->dict:
+    "`grades` (default `GRADES`) with integer keys and canonical classes, or `EyeError`."
+    out = {}
+    for k, v in (GRADES if grades is None else grades).items():
+        c = EXCLUDE if str(v).lower() == EXCLUDE else canon_class(str(v))
+        if c is None or not re.fullmatch(r"-?\d+", str(k)): raise EyeError(f"grade map: {k}: {v} is not an integer grade -> class or {EXCLUDE}")
+        out[int(k)] = c
+    return out
+
+def read_corrections(path, known:set, grades:dict|None=None)->dict:
+    "`{file: class or 'exclude'}` from a CSV `path,class` or `path,<name>grade` (mapped by `grades`); each line checked against the `known` files."
+    path, grades = Path(path), _grade_map(grades)
+    if not path.is_file(): raise EyeError(f"{path}: corrections file not found")
+    try: rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error) as e: raise EyeError(f"{path}: not a CSV text file ({e})") from None
+    head = [h.strip().lower() for h in rows[0]] if rows else []
+    if len(head) != 2 or head[0] != "path" or not (head[1] == "class" or head[1].endswith("grade")):
+        raise EyeError(f"{path} line 1: expected the header path,class or path,<name>grade; got {','.join(rows[0]) if rows else 'an empty file'!r}")
+    out = {}
+    for n, row in enumerate(rows[1:], 2):
+        if not any(v.strip() for v in row): continue
+        if len(row) != 2: raise EyeError(f"{path} line {n}: expected 2 fields ({','.join(head)}), got {len(row)}")
+        f, v = row[0].strip(), row[1].strip()
+        if f not in known: raise EyeError(f"{path} line {n}: {f!r} is not a file of this source")
+        if f in out: raise EyeError(f"{path} line {n}: {f!r} is corrected twice")
+        if head[1] != "class":
+            if not re.fullmatch(r"-?\d+", v) or int(v) not in grades: raise EyeError(f"{path} line {n}: malformed grade {v!r} (expected one of {sorted(grades)})")
+            out[f] = grades[int(v)]
+        elif (c := EXCLUDE if v.lower() == EXCLUDE else canon_class(v)) is None:
+            raise EyeError(f"{path} line {n}: unknown class {v!r} (expected one of {', '.join(CLASSES)}, or {EXCLUDE})")
+        else: out[f] = c
+    return out
+
+def apply_corrections(files:list[RawFile], fixes:dict)->tuple[list[RawFile], dict]:
+    "`files` relabelled by `fixes`, the excluded ones left out; and how many moved from which class to which, and were excluded."
+    out, moved, excluded = [], Counter(), Counter()
+    for f in files:
+        c = fixes.get(f.path)
+        if c is None or f.label is None: out.append(f)
+        elif c == EXCLUDE: excluded[f.label] += 1
+        else:
+            if c != f.label: moved[f"{f.label} -> {c}"] += 1
+            out.append(RawFile(f.path, c, f.reason, f.member))
+    return out, dict(lines=len(fixes), moved=dict(sorted(moved.items())), excluded=dict(sorted(excluded.items())))
+
+# %% ../nbs/01_data.ipynb #2430dbfc
+SOURCE_KEYS = ("path", "corrections", "grades", "patient_pattern")
+
+@dataclass
+class Source:
+    name:str|None                   # name in the dataset (None: a one-folder dataset, paths as they are)
+    path:Path                       # folder or zip of <class>/ images
+    corrections:Path|None=None      # CSV of label corrections (`read_corrections`)
+    grades:dict|None=None           # grade -> class for a grade column (default `GRADES`)
+    patient_pattern:str=PATIENT_RE  # regex with an `id` group for this source's file stems
+
+def load_spec(path, patient_pattern:str=PATIENT_RE)->list[Source]:
+    "The sources of a dataset spec: `root` (relative to the spec), then `sources: {name: {path, corrections, grades, patient_pattern}}`."
+    path = Path(path)
+    if not path.is_file(): raise EyeError(f"{path}: dataset spec not found")
+    try: d = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e: raise EyeError(f"{path}: not valid YAML ({e})") from None
+    if not isinstance(d, dict) or not isinstance(d.get("sources"), dict) or not d["sources"]:
+        raise EyeError(f"{path}: expected `sources:` mapping each source's name to its `path` (and optional {', '.join(SOURCE_KEYS[1:])})")
+    if unknown := sorted(set(d) - {"root", "sources"}): raise EyeError(f"{path}: unknown key(s) {unknown}; known: root, sources")
+    root, out = path.parent/str(d.get("root", ".")), []
+    for name, s in d["sources"].items():
+        s = {"path": s} if isinstance(s, str) else s
+        if not re.fullmatch(r"[\w.-]+", str(name)): raise EyeError(f"{path}: source name {name!r}: use letters, digits, '.', '-' and '_'")
+        if not isinstance(s, dict) or not s.get("path"): raise EyeError(f"{path}: source {name!r} needs a `path`")
+        if unknown := sorted(set(s) - set(SOURCE_KEYS)): raise EyeError(f"{path}: source {name!r}: unknown key(s) {unknown}; known: {', '.join(SOURCE_KEYS)}")
+        out.append(Source(str(name), root/str(s["path"]), root/str(s["corrections"]) if s.get("corrections") else None,
+                          s.get("grades"), s.get("patient_pattern") or patient_pattern))
+    return out
+
+def dataset_sources(raw, corrections=None, grades:dict|None=None, patient_pattern:str=PATIENT_RE, holdout:str|None=None)->list[Source]:
+    "The sources of `raw`: a spec's (less the `holdout` one), else `raw` itself as one unnamed source with its `corrections`."
+    raw = Path(raw)
+    if raw.suffix.lower() not in (".yaml", ".yml"):
+        if holdout: raise EyeError(f"{raw}: holding out a source needs a dataset spec (YAML) with named sources")
+        return [Source(None, raw, Path(corrections) if corrections else None, grades, patient_pattern)]
+    if corrections: raise EyeError(f"{raw}: give each source its `corrections` in the spec, not --corrections")
+    srcs = load_spec(raw, patient_pattern)
+    if holdout and holdout not in [s.name for s in srcs]: raise EyeError(f"{raw}: no source {holdout!r} to hold out (sources: {', '.join(s.name for s in srcs)})")
+    return [s for s in srcs if s.name != holdout]
+
+def source_images(spec, name:str)->list[tuple[Path, str]]:
+    "(image file, class) of one folder source of a dataset spec, after its corrections: what a held-out source is scored on."
+    s = next((s for s in load_spec(spec) if s.name == name), None)
+    if s is None: raise EyeError(f"{spec}: no source {name!r}")
+    if not s.path.is_dir(): raise EyeError(f"{s.path}: a held-out source must be a folder of <class>/ images")
+    files = list_raw(s.path)
+    if s.corrections: files = apply_corrections(files, read_corrections(s.corrections, {f.path for f in files}, s.grades))[0]
+    return [(s.path/f.path, f.label) for f in files if f.label and f.path.lower().endswith(IMAGE_EXTS)]
+
+# %% ../nbs/01_data.ipynb #f43a36a9
+def class_by_source(rows)->dict:
+    "`{source: {class: count}}` of dicts with `source` and `label`."
+    t = defaultdict(Counter)
+    for r in rows: t[r["source"]][r["label"]] += 1
+    return {s: {c: t[s][c] for c in CLASSES if t[s][c]} for s in sorted(t)}
+
+def source_cue(table:dict)->dict:
+    "Accuracy of predicting the label from the source alone (each source's most common class) in a `class_by_source` table, and chance."
+    n, per_class = sum(sum(v.values()) for v in table.values()), Counter()
+    for v in table.values(): per_class.update(v)
+    return dict(n=n, accuracy=round(sum(max(v.values()) for v in table.values()) / max(n, 1), 3),
+                chance=round(max(per_class.values(), default=0) / max(n, 1), 3))
 
 # %% ../nbs/01_data.ipynb #b83e642b
 @dataclass
@@ -475,11 +628,22 @@ class PrepParams:
     conflicts:str="exclude" # exclude | keep near-duplicates found under two classes
     patient_pattern:str=PATIENT_RE # regex with an `id` group, matched against file stems
 
-def _fingerprint(raw:Path, params:PrepParams)->str:
+def _fingerprint(sources:list, params:PrepParams, extra:dict)->str:
     st = lambda p: (p.stat().st_size, p.stat().st_mtime_ns) if p.exists() else None
-    files = [raw] if raw.is_file() else sorted(p for p in raw.rglob("*"))
-    listing = [(p.relative_to(raw.parent).as_posix(), st(p)) for p in files if not p.is_dir()]
-    return sha256_bytes(json.dumps(dict(files=listing, params=asdict(params), prep=PREP_VERSION)).encode())
+    listing = []
+    for s in sources:
+        files = [s.path] if s.path.is_file() else sorted(p for p in s.path.rglob("*"))
+        listing += [(s.name, p.relative_to(s.path.parent).as_posix(), st(p)) for p in files if not p.is_dir()]
+        if s.corrections: listing.append((s.name, str(s.corrections), st(Path(s.corrections))))
+    return sha256_bytes(json.dumps(dict(files=listing, params=asdict(params), extra=extra, prep=PREP_VERSION), default=str).encode())
+
+def _version_extra(sources:list)->dict:
+    "What the sources add to `data_version`: names, patient patterns, corrections (content hash) and grade maps; nothing for a plain folder."
+    def one(s):
+        fix = dict(corrections=sha256_file(s.corrections), grades={str(k): v for k, v in _grade_map(s.grades).items()}) if s.corrections else {}
+        return dict(patient_pattern=s.patient_pattern, **fix) if s.name else fix
+    d = {s.name or "": one(s) for s in sources}
+    return {} if list(d) == [""] and not d[""] else dict(sources=d)
 
 def _read_all(raw, files, size, workers, progress:bool=True):
     work = lambda f: read_record(raw, f, size)
@@ -487,27 +651,28 @@ def _read_all(raw, files, size, workers, progress:bool=True):
         return list(tqdm(ex.map(work, files), total=len(files), desc="inspect", unit="img", leave=False, disable=not progress))
 
 # %% ../nbs/01_data.ipynb #57e20da4
-def _largest(rows, p:PrepParams, pairs)->dict:
+def _largest(rows, patterns:str|dict, pairs)->dict:
     "The largest group: its size, labels, why its members belong together and a few of its paths."
     g, n = Counter(r["group"] for r in rows).most_common(1)[0]
     idx = [i for i, r in enumerate(rows) if r["group"] == g]
-    why = {"patient" for i in idx if patient_key(rows[i], p.patient_pattern)} | {"near-duplicates" for i, j in pairs if i in idx and j in idx}
+    why = {"patient" for i in idx if patient_key(rows[i], patterns)} | {"near-duplicates" for i, j in pairs if i in idx and j in idx}
     return dict(group=g, size=n, labels=dict(Counter(rows[i]["label"] for i in idx)), reason=" + ".join(sorted(why)) or "single image",
                 paths=[rows[i]["path"] for i in idx[:8]])
 
-def _assign(kept, pairs, p:PrepParams):
+def _assign(kept, pairs, p:PrepParams, patterns:str|dict):
     "Balance, group and split the kept records; returns the rows and the grouping summary."
     if p.balance not in BALANCE: raise EyeError(f"--balance must be one of {BALANCE}, not {p.balance!r}")
     if p.balance == "undersample":
         chosen = {id(r) for r in undersample(kept, p.seed)}
         keep = [i for i, r in enumerate(kept) if id(r) in chosen]
         kept, pairs = [kept[i] for i in keep], subset_pairs(pairs, keep)
-    groups = group_records(kept, pairs, p.patient_pattern)
-    splits = split_groups([r["label"] for r in kept], groups, (1 - p.val - p.test, p.val, p.test), p.seed)
+    groups = group_records(kept, pairs, patterns)
+    strata = [f"{r['source']}/{r['label']}" if r.get("source") else r["label"] for r in kept]   # class and source
+    splits = split_groups(strata, groups, (1 - p.val - p.test, p.val, p.test), p.seed)
     rows = [{**r, "group": g, "split": s, "copy": 0} for r, g, s in zip(kept, groups, splits)]
     sizes = Counter(Counter(groups).values())
     grouping = dict(n_groups=len(set(groups)), near_duplicate_pairs=len(pairs), group_sizes={str(k): sizes[k] for k in sorted(sizes)},
-                    largest=_largest(rows, p, pairs), audit=audit(splits, pairs))
+                    largest=_largest(rows, patterns, pairs), audit=audit(splits, pairs))
     if p.balance == "oversample":
         rows = [r for r in rows if r["split"] != "train"] + oversample([r for r in rows if r["split"] == "train"], p.seed)
     return rows, grouping
@@ -528,6 +693,7 @@ def _write_cache(out:Path, rows, size):
 
 # %% ../nbs/01_data.ipynb #79ea99bf
 MANIFEST_COLS = ["path", "sha256", "label", "split", "group", "index", "copy", "width", "height", "format", "dhash", *STAT_KEYS]
+SOURCE_COL = "source"   # a last column, written when the records come from named sources
 
 def _channel_stats(out:Path)->dict:
     a = np.load(out/"cache/train.npy", mmap_mode="r")
@@ -540,7 +706,8 @@ def _channel_stats(out:Path)->dict:
 
 def _write_manifest(out:Path, rows):
     buf = io.StringIO()
-    w = csv.DictWriter(buf, MANIFEST_COLS, extrasaction="ignore"); w.writeheader()
+    cols = MANIFEST_COLS + [SOURCE_COL] * any(r.get(SOURCE_COL) for r in rows)
+    w = csv.DictWriter(buf, cols, extrasaction="ignore"); w.writeheader()
     for r in sorted(rows, key=lambda r: (SPLITS.index(r["split"]), r["index"], r["copy"])): w.writerow(r)
     atomic_write(out/"manifest.csv", buf.getvalue())
 
@@ -553,25 +720,55 @@ def _counts(found, kept, rows):
     for r in rows: c[r["label"]][r["split"]] += 1
     return c
 
+def _load_sources(sources:list)->list:
+    "(source, files as published, files corrected, what the corrections did) per source; every corrections line checked before any image is read."
+    out = []
+    for s in sources:
+        files = list_raw(s.path)
+        fixed, moved = apply_corrections(files, read_corrections(s.corrections, {f.path for f in files}, s.grades)) if s.corrections else (files, None)
+        out.append((s, files, fixed, moved))
+    return out
+
+def _sources_report(loaded, kept, rows, holdout)->dict:
+    "Names, corrections, the class x source tables (published, corrected, kept, training split) and the source cue of each."
+    def rs(files, s): return [dict(source=s.name or s.path.name, label=f.label) for f in files if f.label]
+    named = lambda r: {**r, "source": r.get("source") or loaded[0][0].path.name}
+    tables = dict(published=class_by_source([r for s, files, _, _ in loaded for r in rs(files, s)]),
+                  corrected=class_by_source([r for s, _, fixed, _ in loaded for r in rs(fixed, s)]),
+                  kept=class_by_source(map(named, kept)), train=class_by_source(named(r) for r in rows if r["split"] == "train" and not r["copy"]))
+    return dict(names=[s.name or s.path.name for s, *_ in loaded], holdout=holdout,
+                corrections={s.name or s.path.name: dict(file=str(s.corrections), **m) for s, _, _, m in loaded if m},
+                class_by_source=tables, source_cue={k: source_cue(t) for k, t in tables.items()})
+
 def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:int=0, val:float=0.15, test:float=0.15,
-            workers:int|None=None, force:bool=False, quiet:bool=False, conflicts:str="exclude", patient_pattern:str=PATIENT_RE)->dict:
-    "Validate, de-duplicate, balance, split, preprocess and version `raw` into `out`; return the report."
+            workers:int|None=None, force:bool=False, quiet:bool=False, conflicts:str="exclude", patient_pattern:str=PATIENT_RE,
+            corrections=None, grades:dict|None=None, holdout_source:str|None=None)->dict:
+    "Validate, correct, de-duplicate, balance, split, preprocess and version `raw` (a folder, a zip or a dataset spec) into `out`; return the report."
     raw, out = Path(raw), Path(out or paths()["processed"])
     p = PrepParams(image_size, balance, seed, val, test, conflicts, patient_pattern)
     if p.balance not in BALANCE: raise EyeError(f"--balance must be one of {BALANCE}, not {p.balance!r}")
     if p.conflicts not in CONFLICTS: raise EyeError(f"--conflicts must be one of {CONFLICTS}, not {p.conflicts!r}")
     if not 0 < p.val + p.test < 1: raise EyeError(f"--val + --test must be between 0 and 1, got {p.val + p.test}")
-    try: named = re.compile(p.patient_pattern).groupindex
-    except re.error as e: raise EyeError(f"--patient-pattern {p.patient_pattern!r} is not a valid regex ({e})") from None
-    if "id" not in named: raise EyeError(f"--patient-pattern needs an `id` group, like {PATIENT_RE!r}; got {p.patient_pattern!r}")
-    fp = _fingerprint(raw, p)
+    sources = dataset_sources(raw, corrections, grades, p.patient_pattern, holdout_source)
+    for s in sources:
+        try: named = re.compile(s.patient_pattern).groupindex
+        except re.error as e: raise EyeError(f"patient pattern {s.patient_pattern!r} is not a valid regex ({e})") from None
+        if "id" not in named: raise EyeError(f"patient pattern needs an `id` group, like {PATIENT_RE!r}; got {s.patient_pattern!r}")
+    extra = _version_extra(sources)
+    fp = _fingerprint(sources, p, dict(extra, holdout=holdout_source))
     if not force and (out/"report.json").exists() and all((out/f"cache/{s}.npy").exists() for s in SPLITS):
         old = load_json(out/"report.json")
         if old.get("inputs_fingerprint") == fp:
             if not quiet: print(f"{out} is up to date (data_version {old['data_version']}): nothing to do")
             return {**old, "skipped": True}
-    t0, found = time.time(), list_raw(raw)
-    recs = _read_all(raw, found, image_size, workers, progress=not quiet)
+    t0, loaded = time.time(), _load_sources(sources)
+    found, recs = [], []
+    for s, _, files, _ in loaded:
+        rs = _read_all(s.path, files, image_size, workers, progress=not quiet)
+        if s.name:
+            files = [RawFile(f"{s.name}/{f.path}", f.label, f.reason, f.member) for f in files]
+            rs = [{**r, "path": f"{s.name}/{r['path']}", **({} if "reason" in r else {"source": s.name})} for r in rs]
+        found += files; recs += rs
     good = [r for r in recs if "reason" not in r]
     kept, dups, exact = dedupe(good)
     pairs = near_pairs([r["band"] for r in kept], [r["detail"] for r in kept], k=6, workers=workers)   # 6 nominees each: verifying costs ~2 ms a pair
@@ -582,12 +779,14 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
         kept, pairs = [kept[i] for i in keep], subset_pairs(pairs, keep)
     if not kept: raise EyeError(f"{raw}: no usable images found (expected <class>/<image> with classes {', '.join(CLASSES)})")
     if missing := sorted(set(CLASSES) - {r["label"] for r in kept}): raise EyeError(f"{raw}: no usable images for class(es) {missing}")
-    rows, grouping = _assign(kept, pairs, p)
+    patterns = {s.name: s.patient_pattern for s in sources} if sources[0].name else p.patient_pattern
+    rows, grouping = _assign(kept, pairs, p, patterns)
     _write_cache(out, rows, image_size)
     _write_manifest(out, rows)
-    report = dict(data_version=data_version(rows, asdict(p)), source=str(raw), provenance=provenance(kept), params=asdict(p),
+    report = dict(data_version=data_version(rows, asdict(p) | extra), source=str(raw), provenance=provenance(kept), params=asdict(p),
                   prep_version=PREP_VERSION, shortcuts=shortcut_check([r for r in rows if not r["copy"]], seed=p.seed),
                   counts=_counts(found, kept, rows), n_found=len(found), n_kept=len(kept),
+                  **(dict(sources=_sources_report(loaded, kept, rows, holdout_source)) if extra else {}),
                   rejected=[dict(path=r["path"], reason=r["reason"]) for r in recs if "reason" in r],
                   duplicates=dups, label_conflicts=exact, near_label_conflicts=near, **grouping, norm=_channel_stats(out),
                   seconds=round(time.time() - t0, 2), images_per_s=round(len(found) / max(time.time() - t0, 1e-9), 1),
@@ -597,6 +796,17 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
     return report
 
 # %% ../nbs/01_data.ipynb #51cd62b0
+def source_lines(src:dict)->list[str]:
+    "The corrections, the class x source table (kept, and in the training split) and the source cue, as text lines."
+    lines = [f"corrections {fx['file']} ({name}, {fx['lines']} lines): moved " + (", ".join(f"{k} {v}" for k, v in fx["moved"].items()) or "none")
+             + "; excluded " + (", ".join(f"{k} {v}" for k, v in fx["excluded"].items()) or "none") for name, fx in src["corrections"].items()]
+    kept, train = src["class_by_source"]["kept"], src["class_by_source"]["train"]
+    lines.append(f"{'source: kept (train)':<22}" + "".join(f"{c[:12]:>16}" for c in CLASSES))
+    for s in kept: lines.append(f"{s:<22}" + "".join(f"{f'{kept[s].get(c, 0)} ({train.get(s, {}).get(c, 0)})':>16}" for c in CLASSES))
+    cue = src["source_cue"]
+    lines.append("source cue (label from the source alone, accuracy / chance): " + ", ".join(f"{k} {v['accuracy']:.2f}/{v['chance']:.2f}" for k, v in cue.items()))
+    return lines
+
 def summary(report:dict)->str:
     "A plain-text table of what `prepare` found, kept, grouped and split, with the leakage audit."
     lines = [f"{'class':<22}{'found':>7}{'kept':>7}{'train':>7}{'val':>6}{'test':>6}"]
@@ -612,6 +822,7 @@ def summary(report:dict)->str:
     sc = report["shortcuts"]
     lines.append(f"shortcut check: {'WARNING ' if sc['warning'] else ''}{sc['message']}; " + ", ".join(f"{k} {v:.2f}" for k, v in sc["cues"].items())
                  + (f", combined {sc['combined']:.2f} (chance {sc['chance']:.2f})" if sc["combined"] is not None else ""))
+    if src := report.get("sources"): lines += source_lines(src)
     lines.append(f"data_version {report['data_version']}, {report['provenance']} images  ({report['images_per_s']} images/s)")
     return "\n".join(lines)
 
@@ -688,7 +899,10 @@ def train_reference(root)->dict:
 def prepare_parser()->argparse.ArgumentParser:
     "`eye-prepare`'s arguments: the raw folder, `--out`, `--workers`, `--force`, and one flag per `PrepParams` field."
     p = argparse.ArgumentParser(prog="eye-prepare", description="Validate, de-duplicate, balance, split, preprocess and version a fundus dataset.")
-    p.add_argument("raw", help="dataset folder `RAW/<class>/*.jpg` or a .zip of it")
+    p.add_argument("raw", help="dataset folder `RAW/<class>/*.jpg`, a .zip of it, or a dataset spec .yaml of named sources")
+    p.add_argument("--corrections", help="CSV of label corrections for a folder: path,class or path,<name>grade")
+    p.add_argument("--grades", type=FLAG_TYPES["dict"], help=f"grade -> class (or exclude) for a grade column (default: {GRADES})")
+    p.add_argument("--holdout-source", help="prepare a dataset spec without this source (to score it as a new camera)")
     p.add_argument("--out", help="output folder (default: data/processed)")
     p.add_argument("--workers", type=int, help="threads (default: all cores)")
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")

@@ -20,15 +20,15 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, 
 
 from .augment import BatchAugment, augment_batch, resize_u8
 from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, save_json
-from .data import FundusDataset, eval_tfms, image_stats, model_pixels, open_image, to_input
+from .data import SOURCE_COL, FundusDataset, eval_tfms, image_stats, load_manifest, model_pixels, open_image, to_input
 from .model import build_model, load_checkpoint
 from .monitor import ood_reasons
 from .train import confusion_figure, evaluate, pick_device, tta_logits
 
 # %% auto #0
 __all__ = ['CAMERA_CHANGES', 'CAMERA_WARN', 'class_metrics', 'bootstrap_ci', 'macro_f1', 'class_f1', 'ece', 'fit_temperature',
-           'roc_figure', 'reliability_figure', 'curves_figure', 'worst_figure', 'camera_sensitivity', 'load_run',
-           'evaluate_model', 'evaluate_run', 'external_images', 'external_metrics', 'evaluate_external']
+           'roc_figure', 'reliability_figure', 'curves_figure', 'worst_figure', 'camera_sensitivity', 'external_images',
+           'external_metrics', 'per_source', 'load_run', 'evaluate_model', 'evaluate_run', 'evaluate_external']
 
 # %% ../nbs/05_evaluate.ipynb #c3709daf
 def class_metrics(y, probs, classes=CLASSES)->dict:
@@ -141,61 +141,6 @@ def camera_sensitivity(model, images, # uint8 NHWC pictures, e.g. a split's cach
     top = max(flipped, key=flipped.get)
     return dict(flipped=flipped, top=top, warning=flipped[top] >= CAMERA_WARN)
 
-# %% ../nbs/05_evaluate.ipynb #ffbc2c8d
-def load_run(run)->tuple[torch.nn.Module, dict]:
-    "The best model of run folder `run` (eval mode, CPU) and its metadata."
-    run = Path(run); ck = load_checkpoint(run/"checkpoints/best.pt")
-    model = build_model(**ck["meta"]["model_config"]); model.load_state_dict(ck["model"]); model.eval()
-    return model, dict(ck["meta"], run=str(run), config=ck["config"])
-
-def _loader(data, split, meta, bs=64):
-    ds = FundusDataset(data, split, eval_tfms(meta["image_size"], meta["mean"], meta["std"]))
-    return ds, DataLoader(ds, bs, num_workers=0)
-
-def _logits(model, loader, device, tta:bool=False):
-    out = evaluate(model, loader, device, tta=tta)
-    return np.log(np.clip(out["probs"], 1e-12, 1)), out["targets"]
-
-# %% ../nbs/05_evaluate.ipynb #adc7b236
-def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=None, device="auto", n_boot:int=1000,
-                   tta:bool=False)->dict:
-    "Calibrate on val, score `split` (`tta`: with the mirror image too), write figures and metrics.json to `out`; return the metrics."
-    data, device = Path(data), pick_device(device); model = model.to(device).eval()
-    rep = load_json(data/"report.json")
-    if rep["data_version"] != meta["data_version"]:
-        warnings.warn(f"{data} has data_version {rep['data_version']}, the model was trained on {meta['data_version']}")
-    _, vl = _loader(data, "val", meta); ds, tl = _loader(data, split, meta)
-    if len(ds) == 0: raise EyeError(f"{data}: the {split} split is empty")
-    T = fit_temperature(*_logits(model, vl, device, tta))
-    logits, y = _logits(model, tl, device, tta)
-    raw, cal = F.softmax(torch.tensor(logits), 1).numpy(), F.softmax(torch.tensor(logits / T), 1).numpy()
-    pred = cal.argmax(1)
-    images = np.load(data/f"cache/{split}.npy", mmap_mode="r")[[i for i, _ in ds.rows]]
-    m = dict(split=split, n=int(len(y)), run=meta.get("run"), data_version=rep["data_version"], **class_metrics(y, cal),
-             accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot), macro_f1_ci=bootstrap_ci(y, pred, macro_f1, n_boot),
-             per_class_f1_ci=dict(zip(CLASSES, map(list, zip(*bootstrap_ci(y, pred, class_f1, n_boot))))),
-             confusion=np.bincount(y * len(CLASSES) + pred, minlength=len(CLASSES)**2).reshape(len(CLASSES), -1).tolist(),
-             temperature=T, tta=tta, ece_before=ece(raw, y), ece_after=ece(cal, y),
-             shortcut=rep.get("shortcuts"),
-             camera=camera_sensitivity(model, images, meta["image_size"], meta["mean"], meta["std"], device=device, tta=tta))
-    if out:
-        out = Path(out); out.mkdir(parents=True, exist_ok=True)
-        cm = np.array(m["confusion"])
-        figs = dict(confusion=confusion_figure(cm), confusion_normalized=confusion_figure(cm, normalize=True),
-                    roc=roc_figure(y, cal), reliability=reliability_figure(cal, y, label=f"T={T:.2f}"),
-                    worst=worst_figure(images, y, cal))
-        if history: figs["curves"] = curves_figure(history)
-        for k, f in figs.items(): f.savefig(out/f"{k}.png"); plt.close(f)
-        save_json(m, out/"metrics.json")
-    return m
-
-def evaluate_run(run, split:str="test", data=None, out=None, **kw)->dict:
-    "Evaluate the best model of `run` on its dataset; figures and metrics go to `reports/figures/<run name>/`."
-    model, meta = load_run(run)
-    data = data or meta["config"]["data"]
-    out = out or paths()["reports"]/"figures"/Path(run).name
-    return evaluate_model(model, meta, data, split, out, load_json(Path(run)/"metrics.json")["history"], **kw)
-
 # %% ../nbs/05_evaluate.ipynb #6f524bf6
 def external_images(folder)->list[tuple[Path, str]]:
     "(image file, class) pairs of a folder of `<class>/` image folders holding any subset of `CLASSES`."
@@ -226,12 +171,81 @@ def external_metrics(y, probs, classes=CLASSES, n_boot:int=1000)->dict:
                 confusion=[[int(((y == r) & (other == c)).sum()) for c in present + [-1]] for r in present],
                 confusion_columns=[classes[c] for c in present] + ["other"])
 
+# %% ../nbs/05_evaluate.ipynb #e9516d5b
+def per_source(y, probs, sources, n_boot:int=1000)->dict:
+    "`external_metrics` of each source's images, plus the macro-F1 over the classes it holds with its interval."
+    y, probs, sources = np.asarray(y), np.asarray(probs), np.asarray(sources)
+    out = {}
+    for s in sorted(set(sources.tolist())):
+        ys, ps = y[sources == s], probs[sources == s]; labels = sorted(set(ys.tolist()))
+        f1 = lambda a, b, labels=labels: f1_score(a, b, average="macro", labels=labels, zero_division=0)
+        out[s] = dict(macro_f1=float(f1(ys, ps.argmax(1))), macro_f1_ci=bootstrap_ci(ys, ps.argmax(1), f1, n_boot),
+                      **external_metrics(ys, ps, n_boot=n_boot))
+    return out
+
+# %% ../nbs/05_evaluate.ipynb #ffbc2c8d
+def load_run(run)->tuple[torch.nn.Module, dict]:
+    "The best model of run folder `run` (eval mode, CPU) and its metadata."
+    run = Path(run); ck = load_checkpoint(run/"checkpoints/best.pt")
+    model = build_model(**ck["meta"]["model_config"]); model.load_state_dict(ck["model"]); model.eval()
+    return model, dict(ck["meta"], run=str(run), config=ck["config"])
+
+def _loader(data, split, meta, bs=64):
+    ds = FundusDataset(data, split, eval_tfms(meta["image_size"], meta["mean"], meta["std"]))
+    return ds, DataLoader(ds, bs, num_workers=0)
+
+def _logits(model, loader, device, tta:bool=False):
+    out = evaluate(model, loader, device, tta=tta)
+    return np.log(np.clip(out["probs"], 1e-12, 1)), out["targets"]
+
+# %% ../nbs/05_evaluate.ipynb #adc7b236
+def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=None, device="auto", n_boot:int=1000,
+                   tta:bool=False)->dict:
+    "Calibrate on val, score `split` (`tta`: with the mirror image too), write figures and metrics.json to `out`; return the metrics."
+    data, device = Path(data), pick_device(device); model = model.to(device).eval()
+    rep = load_json(data/"report.json")
+    if rep["data_version"] != meta["data_version"]:
+        warnings.warn(f"{data} has data_version {rep['data_version']}, the model was trained on {meta['data_version']}")
+    _, vl = _loader(data, "val", meta); ds, tl = _loader(data, split, meta)
+    if len(ds) == 0: raise EyeError(f"{data}: the {split} split is empty")
+    T = fit_temperature(*_logits(model, vl, device, tta))
+    logits, y = _logits(model, tl, device, tta)
+    raw, cal = F.softmax(torch.tensor(logits), 1).numpy(), F.softmax(torch.tensor(logits / T), 1).numpy()
+    pred = cal.argmax(1)
+    images = np.load(data/f"cache/{split}.npy", mmap_mode="r")[[i for i, _ in ds.rows]]
+    sources = [r.get(SOURCE_COL) or "" for r in load_manifest(data) if r["split"] == split]   # the order of `ds.rows`
+    m = dict(split=split, n=int(len(y)), run=meta.get("run"), data_version=rep["data_version"], **class_metrics(y, cal),
+             accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot), macro_f1_ci=bootstrap_ci(y, pred, macro_f1, n_boot),
+             per_class_f1_ci=dict(zip(CLASSES, map(list, zip(*bootstrap_ci(y, pred, class_f1, n_boot))))),
+             confusion=np.bincount(y * len(CLASSES) + pred, minlength=len(CLASSES)**2).reshape(len(CLASSES), -1).tolist(),
+             temperature=T, tta=tta, ece_before=ece(raw, y), ece_after=ece(cal, y),
+             shortcut=rep.get("shortcuts"), sources=rep.get("sources"),
+             per_source=per_source(y, cal, sources, n_boot) if len(set(sources)) > 1 else None,
+             camera=camera_sensitivity(model, images, meta["image_size"], meta["mean"], meta["std"], device=device, tta=tta))
+    if out:
+        out = Path(out); out.mkdir(parents=True, exist_ok=True)
+        cm = np.array(m["confusion"])
+        figs = dict(confusion=confusion_figure(cm), confusion_normalized=confusion_figure(cm, normalize=True),
+                    roc=roc_figure(y, cal), reliability=reliability_figure(cal, y, label=f"T={T:.2f}"),
+                    worst=worst_figure(images, y, cal))
+        if history: figs["curves"] = curves_figure(history)
+        for k, f in figs.items(): f.savefig(out/f"{k}.png"); plt.close(f)
+        save_json(m, out/"metrics.json")
+    return m
+
+def evaluate_run(run, split:str="test", data=None, out=None, **kw)->dict:
+    "Evaluate the best model of `run` on its dataset; figures and metrics go to `reports/figures/<run name>/`."
+    model, meta = load_run(run)
+    data = data or meta["config"]["data"]
+    out = out or paths()["reports"]/"figures"/Path(run).name
+    return evaluate_model(model, meta, data, split, out, load_json(Path(run)/"metrics.json")["history"], **kw)
+
 # %% ../nbs/05_evaluate.ipynb #b2239125
 @torch.no_grad()
 def evaluate_external(model, meta:dict, folder, reference:dict|None=None, device="auto", n_boot:int=1000,
-                      batch_size:int=32, tta:bool=False)->dict:
+                      batch_size:int=32, tta:bool=False, items:list|None=None)->dict:
     "`external_metrics` of `model` on an external `<class>/` folder, preprocessed as the `Predictor` does, and the OOD flags."
-    items, device = external_images(folder), pick_device(device); model = model.to(device).eval()
+    items, device = items or external_images(folder), pick_device(device); model = model.to(device).eval()   # `items`: (file, class) chosen elsewhere
     probs, xs, flagged, checks = [], [], 0, Counter()
     for i, (p, _) in enumerate(items):
         data = p.read_bytes()

@@ -11,7 +11,7 @@ import torch
 from fastcore.script import call_parse
 
 from .core import IMAGE_EXTS, EyeError, load_config, paths, user_errors
-from .data import prepare
+from .data import prepare, source_images
 from .evaluate import evaluate_run
 from .inference import export
 from .registry import DEFAULT_NAME, aliases, promote, register, validate_external
@@ -43,14 +43,15 @@ def pick_config(provenance:str, # `synthetic`, `real` or `mixed`, from the prepa
 # %% ../nbs/08_pipeline.ipynb #4ed11ed2
 def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth_size:int=512, prep_size:int=224,
                  name:str=DEFAULT_NAME, root=None, log=print, external=None, min_external_balanced_accuracy:float|None=None,
-                 tta:bool=False, **train_overrides)->dict:
+                 tta:bool=False, holdout_source:str|None=None, **train_overrides)->dict:
     "Run every stage on `raw` (synthetic default when empty); return a summary of what each stage produced."
     p = paths(); raw, processed = Path(raw or p["raw"]), Path(processed or p["processed"]); t0 = time.time()
     if not has_images(raw):
         log(f"[1/7] {raw} holds no images: generating the synthetic default ({per_class} per class)")
         make_synth(raw, per_class=per_class, size=synth_size)
     else: log(f"[1/7] using the images in {raw}")
-    log("[2/7] prepare"); rep = prepare(raw, processed, image_size=prep_size)
+    log("[2/7] prepare" + (f" without source {holdout_source}" if holdout_source else ""))
+    rep = prepare(raw, processed, image_size=prep_size, holdout_source=holdout_source)
     config = config or pick_config(rep["provenance"])
     cfg = load_config(TrainConfig, config, **{"data": str(processed), **train_overrides})
     log(f"[3/7] train {cfg.arch} at {cfg.image_size} px for up to {cfg.epochs} epochs "
@@ -58,6 +59,9 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
     log("[4/7] evaluate"); m = evaluate_run(run, tta=tta)
     log("[5/7] register"); vdir = register(run, m, name, root)
     ext = validate_external(vdir.name, external, name, root) if external else None
+    held = validate_external(vdir.name, raw, name, root, items=source_images(raw, holdout_source), key=holdout_source, holdout=True) if holdout_source else None
+    if held: log(f"    held-out source {holdout_source} ({held['n']} images): balanced accuracy {held['balanced_accuracy']:.3f} "
+                 f"[{held['balanced_accuracy_ci'][0]:.3f}, {held['balanced_accuracy_ci'][1]:.3f}]")
     if ext: log(f"    external {Path(external).resolve().name} ({ext['n']} images): balanced accuracy {ext['balanced_accuracy']:.3f} "
                 f"[{ext['balanced_accuracy_ci'][0]:.3f}, {ext['balanced_accuracy_ci'][1]:.3f}], {ext['ood_flagged']} flagged out-of-distribution")
     log("[6/7] promote")
@@ -68,7 +72,7 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
     s = dict(data_version=rep["data_version"], provenance=rep["provenance"], config=str(config) if config else None, run=str(run), version=vdir.name, production=prod, promoted=promoted,
              test_accuracy=m["accuracy"], test_accuracy_ci=m["accuracy_ci"], test_macro_f1=m["macro_f1"],
              test_macro_f1_ci=m["macro_f1_ci"], ece=m["ece_after"], onnx=str(onnx), seconds=round(time.time() - t0, 1),
-             external_balanced_accuracy=ext and ext["balanced_accuracy"])
+             external_balanced_accuracy=ext and ext["balanced_accuracy"], holdout_balanced_accuracy=held and held["balanced_accuracy"])
     log(f"model {name} {vdir.name} (production: {prod}), data_version {rep['data_version']}: test accuracy "
         f"{m['accuracy']:.3f} [{m['accuracy_ci'][0]:.3f}, {m['accuracy_ci'][1]:.3f}], macro-F1 {m['macro_f1']:.3f} "
         f"[{m['macro_f1_ci'][0]:.3f}, {m['macro_f1_ci'][1]:.3f}], ECE {m['ece_after']:.3f}; {s['seconds']:.0f} s")
@@ -76,7 +80,7 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
 
 # %% ../nbs/08_pipeline.ipynb #7205fb7b
 @call_parse
-def main(raw:str=None,             # raw dataset folder or zip (default data/raw; synthetic data when empty)
+def main(raw:str=None,             # raw dataset folder or zip, or a dataset spec .yaml (default data/raw; synthetic data when empty)
          processed:str=None,       # prepared dataset folder (default data/processed)
          config:str=None,          # training config YAML (default: the profile for the data, see `pick_config`)
          per_class:int=250,        # synthetic images per class when generating
@@ -87,8 +91,9 @@ def main(raw:str=None,             # raw dataset folder or zip (default data/raw
          tta:bool=False,           # score (and serve) the version with its mirror image too
          external:str=None,        # folder of <class>/ images from elsewhere: validate the new version on it before promoting
          min_external_balanced_accuracy:float=None, # promote only when the external balanced accuracy reaches this
+         holdout_source:str=None,  # a source of the dataset spec RAW to train without and score as a new camera
          name:str=DEFAULT_NAME):   # model name in the registry
     "Run the whole pipeline: (synthetic data) → prepare → train → evaluate → register → (external) → promote → export."
     kw = {k: v for k, v in dict(epochs=epochs, image_size=image_size, arch=arch).items() if v is not None}
     with user_errors(): run_pipeline(raw, processed, config, per_class, prep_size=prep_size, name=name, external=external, tta=tta,
-                                     min_external_balanced_accuracy=min_external_balanced_accuracy, **kw)
+                                     min_external_balanced_accuracy=min_external_balanced_accuracy, holdout_source=holdout_source, **kw)

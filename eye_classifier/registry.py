@@ -14,7 +14,7 @@ import torch
 from fastcore.script import call_parse
 from safetensors.torch import load_file, save_file
 
-from .core import EyeError, atomic_write, load_json, paths, save_json, save_yaml, sha256_file, user_errors
+from .core import CLASSES, EyeError, atomic_write, load_json, paths, save_json, save_yaml, sha256_file, user_errors
 from .data import input_spec
 from .evaluate import evaluate_external, evaluate_model, evaluate_run
 from .model import build_model, load_checkpoint
@@ -88,10 +88,35 @@ def _external_card(ext:dict)->str:
            "Images from another source, scored after registration (`eye-evaluate VERSION --external DIR`), 95% bootstrap intervals."]
     for key, e in ext.items():
         ood = "not checked (no training reference)" if e["ood_flagged"] is None else f"{e['ood_flagged']} of {e['n']}"
-        out += [f"\n### {key}: {e['n']} images ({', '.join(e['classes'])})", f"- Source `{e['source']}`, scored {e['scored']}",
+        held = " (a source held out of training: the honest estimate for a new camera)" if e.get("holdout") else ""
+        out += [f"\n### {key}{held}: {e['n']} images ({', '.join(e['classes'])})", f"- Source `{e['source']}`, scored {e['scored']}",
                 f"- Accuracy {e['accuracy']:.3f} {_ci(e['accuracy_ci'])}, balanced accuracy {e['balanced_accuracy']:.3f} {_ci(e['balanced_accuracy_ci'])}",
                 *[f"- {c} recall {v['recall']:.3f} {_ci(v['recall_ci'])}{_auc_note(v)}, {v['support']} images" for c, v in e["per_class"].items()],
                 f"- Flagged out-of-distribution by the input checks: {ood}"]
+    return "\n".join(out) + "\n"
+
+def _sources_card(metrics:dict)->str:
+    "The dataset's sources: corrections, the class x source table, the source cue, and the test metrics of each source."
+    src, per = metrics.get("sources"), metrics.get("per_source")
+    if not src and not per: return ""
+    out = ["\n## Sources"]
+    if src:
+        kept, train = src["class_by_source"]["kept"], src["class_by_source"]["train"]
+        out += [f"- Label corrections `{fx['file']}` ({name}): moved " + (", ".join(f"{k} {v}" for k, v in fx["moved"].items()) or "none")
+                + "; excluded " + (", ".join(f"{k} {v}" for k, v in fx["excluded"].items()) or "none") for name, fx in src["corrections"].items()]
+        out += [f"- Held out of training (scored below as an external set): {src['holdout']}"] * bool(src.get("holdout"))
+        out += ["- Images kept per source and class (in the training split):", "", "| source | " + " | ".join(CLASSES) + " |",
+                "|---" * (len(CLASSES) + 1) + "|"]
+        out += [f"| {s} | " + " | ".join(f"{kept[s].get(c, 0)} ({train.get(s, {}).get(c, 0)})" for c in CLASSES) + " |" for s in kept]
+        out += ["", "- The label from the source alone (each source's most common class), accuracy against chance: "
+                + ", ".join(f"{k} {v['accuracy']:.2f} / {v['chance']:.2f}" for k, v in src["source_cue"].items())]
+    if per:
+        out += ["", "Test metrics of each source (95% bootstrap intervals):", "",
+                "| source | images | classes | macro-F1 | balanced accuracy | ROC AUC per class |", "|---|---|---|---|---|---|"]
+        out += [f"| {s} | {v['n']} | {', '.join(v['classes'])} | {v['macro_f1']:.3f} {_ci(v['macro_f1_ci'])} | "
+                f"{v['balanced_accuracy']:.3f} {_ci(v['balanced_accuracy_ci'])} | "
+                + ("; ".join(f"{c} {w['roc_auc']:.3f} {_ci(w['roc_auc_ci'])}" for c, w in v["per_class"].items() if w.get("roc_auc") is not None) or "–") + " |"
+                for s, v in per.items()]
     return "\n".join(out) + "\n"
 
 def _local_norm_line(info:dict)->str:
@@ -140,7 +165,7 @@ to explore an end-to-end MLOps pipeline. Not for clinical decisions; every outpu
 ## Calibration
 Expected calibration error (15 bins) {metrics['ece_before']:.3f} before and {metrics['ece_after']:.3f} after
 temperature scaling (T fitted on the validation split).
-{_external_card(metrics.get('external', {}))}
+{_sources_card(metrics)}{_external_card(metrics.get('external', {}))}
 ## Limitations
 - Source shortcuts (checked by `eye-prepare`): {_shortcut_line(sc)}. Real datasets mix cameras and clinics per class; the model may partly learn the source.
 - Camera changes that keep the disease (`evaluate.camera_sensitivity`): {_camera_line(metrics.get('camera'))}.
@@ -328,14 +353,18 @@ def store_external(d:Path, key:str, result:dict)->dict:
     seal(d, [d/"metrics.json", d/"MODEL_CARD.md"], update=("metrics.json", "MODEL_CARD.md"))
     return metrics
 
-def validate_external(ref:str, folder, name:str=DEFAULT_NAME, root=None, n_boot:int=1000, device="auto")->dict:
-    "Score version `ref` on an external `<class>/` folder and store the result with the version; return it."
+def validate_external(ref:str, folder, name:str=DEFAULT_NAME, root=None, n_boot:int=1000, device="auto",
+                      items:list|None=None, # (file, class) pairs to score instead of the folder's <class>/ images
+                      key:str|None=None, # the name it is stored under (default: the folder's name)
+                      holdout:bool=False)->dict: # a source of the dataset held out of training
+    "Score version `ref` on an external `<class>/` folder (or `items`) and store the result with the version; return it."
     mv = load_version(ref, name, root)
     refp = mv.path/"reference.json"
     res = evaluate_external(mv.model, mv.meta, folder, load_json(refp) if refp.exists() else None, device, n_boot,
-                           tta=mv.meta["tta"])
+                           tta=mv.meta["tta"], items=items)
     res["scored"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    store_external(mv.path, Path(folder).resolve().name, res)
+    if holdout: res["holdout"] = True
+    store_external(mv.path, key or Path(folder).resolve().name, res)
     return res
 
 # %% ../nbs/06_registry.ipynb #9b0dc097
@@ -366,5 +395,8 @@ def evaluate_main(target:str,          # run folder, or registered model: alias,
         print(f"{split}: accuracy {m['accuracy']:.3f} {tuple(round(x, 3) for x in m['accuracy_ci'])}, "
               f"macro-F1 {m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, "
               f"ECE {m['ece_before']:.3f} -> {m['ece_after']:.3f} (T={m['temperature']:.2f})")
+        for s, v in (m.get("per_source") or {}).items():
+            print(f"  {s} ({v['n']} images, {', '.join(v['classes'])}): macro-F1 {v['macro_f1']:.3f} {_ci(v['macro_f1_ci'])}, "
+                  f"balanced accuracy {v['balanced_accuracy']:.3f} {_ci(v['balanced_accuracy_ci'])}")
         print(f"camera changes: {_camera_line(m['camera'])}".replace("**", ""))
         if (m.get("shortcut") or {}).get("warning"): print(f"warning: {_shortcut_line(m['shortcut'])}")

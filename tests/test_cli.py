@@ -110,3 +110,27 @@ def test_predict_folder_to_csv(project, tmp_path):
     assert {row["version"] for row in ok} == {project["summary"]["production"]}
     assert all(abs(sum(float(row[c]) for c in ("cataract", "diabetic_retinopathy", "glaucoma", "normal")) - 1) < 1e-4 for row in ok)
     assert f"{len(good) + 1} rows (1 errors)" in r.stdout
+
+
+def test_prepare_spec_and_corrections_errors(tmp_path):
+    "A bad corrections line and an unknown held-out source are one-line errors naming the problem; nothing is written."
+    from eye_classifier.synth import make_synth
+    make_synth(tmp_path/"raw", per_class=4, size=96, workers=1, progress=False)
+    (tmp_path/"fix.csv").write_text("path,eyepacs_grade\nnormal/normal_0000.jpg,9\n")
+    r = run("eye-prepare", tmp_path/"raw", "--corrections", tmp_path/"fix.csv", "--out", tmp_path/"out")
+    assert r.returncode == 2 and "fix.csv line 2: malformed grade '9'" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path/"out").exists()
+    (tmp_path/"spec.yaml").write_text("sources:\n  one: raw\n")
+    r = run("eye-prepare", tmp_path/"spec.yaml", "--holdout-source", "two", "--out", tmp_path/"out")
+    assert r.returncode == 2 and "no source 'two' to hold out" in r.stderr, r.stderr
+    r = run("eye-pipeline", "--raw", tmp_path/"spec.yaml", "--holdout-source", "two", "--processed", tmp_path/"out")
+    assert r.returncode == 2 and "no source 'two' to hold out" in r.stderr, r.stderr   # the flag reaches prepare
+
+
+def test_example_spec_loads():
+    from eye_classifier.data import load_spec
+    root = Path(__file__).resolve().parents[1]
+    srcs = {s.name: s for s in load_spec(root/"configs/sources.yaml")}
+    assert list(srcs) == ["kaggle", "srahim", "eyepacs", "airogs", "csdi"]
+    assert srcs["kaggle"].corrections.name == "eye-diseases-dr-grades.csv" and srcs["srahim"].patient_pattern.startswith("^(?P<id>Patient")
+    assert srcs["eyepacs"].path.resolve() == (root/"data/raw/eyepacs").resolve()
