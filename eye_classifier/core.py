@@ -18,7 +18,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 # %% auto #0
 __all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'Fraction', 'canon_class', 'EyeError', 'TooLarge', 'BadImage', 'NoModel',
            'user_errors', 'project_root', 'paths', 'seed_everything', 'sha256_bytes', 'sha256_file', 'atomic_write',
-           'save_json', 'load_json', 'save_yaml', 'load_yaml', 'load_config', 'add_flags']
+           'save_json', 'load_json', 'save_yaml', 'load_yaml', 'load_config', 'yaml_mapping', 'add_flags']
 
 # %% ../nbs/00_core.ipynb #69e48d25
 CLASSES = ("cataract", "diabetic_retinopathy", "glaucoma", "normal")
@@ -114,12 +114,13 @@ def load_config(cls, path=None, **overrides):
     d.update({k: v for k, v in overrides.items() if v is not None})
     known = {f.name for f in dataclasses.fields(cls)}
     if unknown := sorted(set(d) - known):
-        raise EyeError(f"{path or 'overrides'}: unknown setting(s) {unknown}; known: {sorted(known)}")
+        raise EyeError(f"{path or 'settings'}: unknown setting(s) {unknown}; known: {sorted(known)}")
     try: return TypeAdapter(cls).validate_python(d)
-    except ValidationError as e: raise EyeError(f"{path or 'overrides'}: " + "; ".join(map(_problem, e.errors()))) from None
+    except ValidationError as e: raise EyeError(f"{path or 'settings'}: " + "; ".join(map(_problem, e.errors()))) from None
 
 # %% ../nbs/00_core.ipynb #a6ff69d0
-def _yaml_dict(s:str)->dict:
+def yaml_mapping(s:str)->dict:
+    "A YAML mapping given as text on a command line, such as `{blocks: 1}`."
     d = yaml.safe_load(s)
     if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"expected a mapping such as '{{blocks: 1}}', got {s!r}")
     return d
@@ -132,5 +133,5 @@ def add_flags(p:argparse.ArgumentParser, cls)->argparse.ArgumentParser:
         flag, text = "--" + f.name.replace("_", "-"), f"{docs[f.name]} (default: {default})".replace("%", "%%")
         if t is bool: p.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
         elif get_origin(t) is Literal: p.add_argument(flag, choices=get_args(t), help=text)
-        else: p.add_argument(flag, type=_yaml_dict if t is dict else t, metavar=t.__name__.upper(), help=text)
+        else: p.add_argument(flag, type=yaml_mapping if t is dict else t, metavar=t.__name__.upper(), help=text)
     return p

@@ -23,8 +23,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier
 
-from .core import (CLASSES, FLAG_TYPES, IMAGE_EXTS, SYNTH_MARK, EyeError, add_flags, canon_class, load_json, paths,
-                                 save_json, sha256_bytes, sha256_file, user_errors, atomic_write)
+from .core import (CLASSES, IMAGE_EXTS, SYNTH_MARK, EyeError, Fraction, add_flags, canon_class, load_config, load_json,
+                                 paths, save_json, sha256_bytes, sha256_file, user_errors, atomic_write, yaml_mapping)
+from pydantic import PositiveInt
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'CROP', 'STAT_KEYS', 'CUES', 'SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP',
@@ -620,11 +621,11 @@ def source_cue(table:dict)->dict:
 # %% ../nbs/01_data.ipynb #b83e642b
 @dataclass
 class PrepParams:
-    image_size:int=224      # side of the square cached images
+    image_size:PositiveInt=224 # side of the square cached images
     balance:str="undersample" # undersample | oversample | none
     seed:int=0              # seeds balancing and splitting
-    val:float=0.15          # fraction of each class in validation
-    test:float=0.15         # fraction of each class in test
+    val:Fraction=0.15       # fraction of each class in validation
+    test:Fraction=0.15      # fraction of each class in test
     conflicts:str="exclude" # exclude | keep near-duplicates found under two classes
     patient_pattern:str=PATIENT_RE # regex with an `id` group, matched against file stems
 
@@ -745,7 +746,8 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
             corrections=None, grades:dict|None=None, holdout_source:str|None=None)->dict:
     "Validate, correct, de-duplicate, balance, split, preprocess and version `raw` (a folder, a zip or a dataset spec) into `out`; return the report."
     raw, out = Path(raw), Path(out or paths()["processed"])
-    p = PrepParams(image_size, balance, seed, val, test, conflicts, patient_pattern)
+    p = load_config(PrepParams, None, image_size=image_size, balance=balance, seed=seed, val=val, test=test, conflicts=conflicts,
+                    patient_pattern=patient_pattern)
     if p.balance not in BALANCE: raise EyeError(f"--balance must be one of {BALANCE}, not {p.balance!r}")
     if p.conflicts not in CONFLICTS: raise EyeError(f"--conflicts must be one of {CONFLICTS}, not {p.conflicts!r}")
     if not 0 < p.val + p.test < 1: raise EyeError(f"--val + --test must be between 0 and 1, got {p.val + p.test}")
@@ -901,7 +903,7 @@ def prepare_parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eye-prepare", description="Validate, de-duplicate, balance, split, preprocess and version a fundus dataset.")
     p.add_argument("raw", help="dataset folder `RAW/<class>/*.jpg`, a .zip of it, or a dataset spec .yaml of named sources")
     p.add_argument("--corrections", help="CSV of label corrections for a folder: path,class or path,<name>grade")
-    p.add_argument("--grades", type=FLAG_TYPES["dict"], help=f"grade -> class (or exclude) for a grade column (default: {GRADES})")
+    p.add_argument("--grades", type=yaml_mapping, help=f"grade -> class (or exclude) for a grade column (default: {GRADES})")
     p.add_argument("--holdout-source", help="prepare a dataset spec without this source (to score it as a new camera)")
     p.add_argument("--out", help="output folder (default: data/processed)")
     p.add_argument("--workers", type=int, help="threads (default: all cores)")
