@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, math, os, random, secrets, time
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 from datetime import datetime
 from pathlib import Path
 
@@ -17,8 +17,7 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.metrics import confusion_matrix, f1_score
-from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
-from typing import Annotated
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 from tqdm.auto import tqdm
