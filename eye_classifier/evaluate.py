@@ -8,8 +8,6 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
