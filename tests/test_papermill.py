@@ -5,7 +5,7 @@ On a zip of synthetic pictures here, and under `CI=true` on the shared Kaggle se
 `.jpeg`), one short epoch each: the notebook must pick the real-data profile, offer the version to the promotion gate
 and predict a test picture of every class. Elsewhere the real-data test skips with the reason.
 """
-import os, shutil, subprocess, sys, zipfile
+import os, subprocess, sys, zipfile
 from pathlib import Path
 
 import nbformat
