@@ -202,14 +202,14 @@ CAMERAS = {  # the camera signature of each class with `confound=True`
 }
 
 # %% ../nbs/02_synth.ipynb #3534b82d
-def _camera(label:str, size:int, confound:bool)->dict:
+def _camera(label:str, size:int, confound:bool, cast=None)->dict:
     "Size, extension, JPEG quality (None: the drawn one) and colour cast for an image of class `label`."
-    return CAMERAS[label] if confound else dict(size=size, ext=".jpg", quality=None, cast=None)
+    return CAMERAS[label] if confound else dict(size=size, ext=".jpg", quality=None, cast=cast)
 
 def _write_one(job):
-    out, c, i, size, seed, confound = job
+    out, c, i, size, seed, confound, cast = job
     label = CLASSES[c]
-    cam = _camera(label, size, confound)
+    cam = _camera(label, size, confound, cast)
     im, p = synth_fundus(label, np.random.default_rng([seed, c, i]), cam["size"], return_params=True)
     if cam["cast"]: im = Image.fromarray((np.clip(np.asarray(im, np.float32)*cam["cast"], 0, 255) + 0.5).astype(np.uint8))
     path = Path(out)/label/f"{label}_{i:04d}{cam['ext']}"
@@ -224,13 +224,16 @@ def make_synth(out, # the folder to write `<class>/<class>_<i>.jpg` into
                workers:int|None=None, # worker processes; None: all cores
                progress:bool=True, # show a progress bar
                confound:bool=False, # give each class a camera signature (`CAMERAS`)
+               cast:tuple|None=None, # another camera for every class: red, green and blue gains, e.g. (0.8, 1.0, 1.35)
               )->list[Path]:
     "Write a synthetic fundus dataset of `per_class` images for each class in `CLASSES`; return the paths."
     out = Path(out)
     if per_class < 1: raise EyeError(f"per_class must be at least 1, got {per_class}")
     if size < 64: raise EyeError(f"size must be at least 64 px, got {size}")
     if out.exists() and not out.is_dir(): raise EyeError(f"{out}: exists and is not a folder")
-    jobs = [(str(out), c, i, size, seed, confound) for c in range(len(CLASSES)) for i in range(per_class)]
+    if cast is not None and (len(cast) != 3 or min(cast) <= 0): raise EyeError(f"cast must be three positive gains (red, green, blue), got {cast}")
+    if cast is not None and confound: raise EyeError("give either confound (a camera per class) or cast (one camera for all), not both")
+    jobs = [(str(out), c, i, size, seed, confound, tuple(cast) if cast else None) for c in range(len(CLASSES)) for i in range(per_class)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     bar = dict(total=len(jobs), unit="img", disable=not progress)
     if workers == 1: return [Path(p) for p in tqdm(map(_write_one, jobs), **bar)]
@@ -245,10 +248,12 @@ def main(out:Path, # the folder to write `<class>/<class>_<i>.jpg` into
          seed:int=0, # the dataset's seed
          workers:int|None=None, # worker processes (default: all cores)
          confound:bool=False, # give each class a camera signature, to test shortcut checks
+         cast:str=None, # another camera for every class, as red,green,blue gains such as 0.8,1,1.35 (drift and retraining tests)
         ):
     "Write a synthetic fundus dataset, one folder per class."
     with user_errors():
         t0 = time.perf_counter()
-        files = make_synth(out, per_class, size, seed, workers, confound=confound)
+        gains = tuple(map(float, cast.split(","))) if cast else None
+        files = make_synth(out, per_class, size, seed, workers, confound=confound, cast=gains)
         dt = time.perf_counter() - t0
         print(f"wrote {len(files)} images to {out} in {dt:.1f} s ({len(files)/dt:.0f} images/s)")
