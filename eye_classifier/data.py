@@ -36,10 +36,10 @@ __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'CROP', 'STAT_KEYS', 'CUES',
            'provenance', 'shortcut_check', 'dhash', 'band', 'centres', 'variants', 'similarity', 'detail', 'aligned',
            'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs', 'patient_key', 'group_records',
            'near_conflicts', 'subset_pairs', 'audit', 'cell_targets', 'undersample', 'oversample', 'split_groups',
-           'data_version', 'read_corrections', 'apply_corrections', 'Source', 'load_spec', 'dataset_sources',
-           'source_images', 'class_by_source', 'source_cue', 'PrepParams', 'prepare', 'source_lines', 'summary',
-           'load_manifest', 'FundusDataset', 'to_input', 'eval_tfms', 'input_spec', 'get_loaders', 'train_reference',
-           'prepare_parser', 'main']
+           'pin_splits', 'data_version', 'read_corrections', 'apply_corrections', 'Source', 'load_spec',
+           'dataset_sources', 'source_images', 'class_by_source', 'source_cue', 'PrepParams', 'prepare', 'source_lines',
+           'summary', 'load_manifest', 'FundusDataset', 'to_input', 'eval_tfms', 'input_spec', 'get_loaders',
+           'train_reference', 'prepare_parser', 'main']
 
 # %% ../nbs/01_data.ipynb #a0488cad
 @dataclass
@@ -497,6 +497,18 @@ def split_groups(labels:list[str], groups:list[str], fracs=(0.7, 0.15, 0.15), se
         for i in members[g]: out[i] = s
     return out
 
+# %% ../nbs/01_data.ipynb #332b4c2d
+def pin_splits(shas:list[str], groups:list[str], strata:list[str], fracs, seed:int, pinned:dict)->list[str]:
+    "Splits in which groups holding a picture of `pinned` (`{sha256: split}` of an earlier dataset) keep that split; new groups are split among themselves."
+    old = defaultdict(set)
+    for h, g in zip(shas, groups):
+        if h in pinned: old[g].add(pinned[h])
+    fixed = {g: next(s for s in SPLITS if s in ss) for g, ss in old.items()}   # SPLITS is (train, val, test): the earliest wins
+    free = [i for i, g in enumerate(groups) if g not in fixed]
+    out = [fixed.get(g) for g in groups]
+    for i, s in zip(free, split_groups([strata[i] for i in free], [groups[i] for i in free], fracs, seed)): out[i] = s
+    return out
+
 # %% ../nbs/01_data.ipynb #8ed0b9ab
 PREP_VERSION = 2  # bump when preprocessing code changes its output
 
@@ -660,7 +672,7 @@ def _largest(rows, patterns:str|dict, pairs)->dict:
     return dict(group=g, size=n, labels=dict(Counter(rows[i]["label"] for i in idx)), reason=" + ".join(sorted(why)) or "single image",
                 paths=[rows[i]["path"] for i in idx[:8]])
 
-def _assign(kept, pairs, p:PrepParams, patterns:str|dict):
+def _assign(kept, pairs, p:PrepParams, patterns:str|dict, pinned:dict|None=None):
     "Balance, group and split the kept records; returns the rows and the grouping summary."
     if p.balance not in BALANCE: raise EyeError(f"--balance must be one of {BALANCE}, not {p.balance!r}")
     if p.balance == "undersample":
@@ -669,7 +681,8 @@ def _assign(kept, pairs, p:PrepParams, patterns:str|dict):
         kept, pairs = [kept[i] for i in keep], subset_pairs(pairs, keep)
     groups = group_records(kept, pairs, patterns)
     strata = [f"{r['source']}/{r['label']}" if r.get("source") else r["label"] for r in kept]   # class and source
-    splits = split_groups(strata, groups, (1 - p.val - p.test, p.val, p.test), p.seed)
+    fracs = (1 - p.val - p.test, p.val, p.test)
+    splits = pin_splits([r["sha256"] for r in kept], groups, strata, fracs, p.seed, pinned) if pinned else split_groups(strata, groups, fracs, p.seed)
     rows = [{**r, "group": g, "split": s, "copy": 0} for r, g, s in zip(kept, groups, splits)]
     sizes = Counter(Counter(groups).values())
     grouping = dict(n_groups=len(set(groups)), near_duplicate_pairs=len(pairs), group_sizes={str(k): sizes[k] for k in sorted(sizes)},
@@ -743,7 +756,8 @@ def _sources_report(loaded, kept, rows, holdout)->dict:
 
 def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:int=0, val:float=0.15, test:float=0.15,
             workers:int|None=None, force:bool=False, quiet:bool=False, conflicts:str="exclude", patient_pattern:str=PATIENT_RE,
-            corrections=None, grades:dict|None=None, holdout_source:str|None=None)->dict:
+            corrections=None, grades:dict|None=None, holdout_source:str|None=None,
+            keep_splits:dict|None=None)->dict:  # `{sha256: split}` of an earlier dataset, kept by `pin_splits`
     "Validate, correct, de-duplicate, balance, split, preprocess and version `raw` (a folder, a zip or a dataset spec) into `out`; return the report."
     raw, out = Path(raw), Path(out or paths()["processed"])
     p = load_config(PrepParams, None, image_size=image_size, balance=balance, seed=seed, val=val, test=test, conflicts=conflicts,
@@ -757,7 +771,7 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
         except re.error as e: raise EyeError(f"patient pattern {s.patient_pattern!r} is not a valid regex ({e})") from None
         if "id" not in named: raise EyeError(f"patient pattern needs an `id` group, like {PATIENT_RE!r}; got {s.patient_pattern!r}")
     extra = _version_extra(sources)
-    fp = _fingerprint(sources, p, dict(extra, holdout=holdout_source))
+    fp = _fingerprint(sources, p, dict(extra, holdout=holdout_source, pinned=sha256_bytes(json.dumps(keep_splits, sort_keys=True).encode()) if keep_splits else None))
     if not force and (out/"report.json").exists() and all((out/f"cache/{s}.npy").exists() for s in SPLITS):
         old = load_json(out/"report.json")
         if old.get("inputs_fingerprint") == fp:
@@ -782,7 +796,7 @@ def prepare(raw, out=None, image_size:int=224, balance:str="undersample", seed:i
     if not kept: raise EyeError(f"{raw}: no usable images found (expected <class>/<image> with classes {', '.join(CLASSES)})")
     if missing := sorted(set(CLASSES) - {r["label"] for r in kept}): raise EyeError(f"{raw}: no usable images for class(es) {missing}")
     patterns = {s.name: s.patient_pattern for s in sources} if sources[0].name else p.patient_pattern
-    rows, grouping = _assign(kept, pairs, p, patterns)
+    rows, grouping = _assign(kept, pairs, p, patterns, keep_splits)
     _write_cache(out, rows, image_size)
     _write_manifest(out, rows)
     report = dict(data_version=data_version(rows, asdict(p) | extra), source=str(raw), provenance=provenance(kept), params=asdict(p),

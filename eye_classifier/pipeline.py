@@ -43,7 +43,10 @@ def pick_config(provenance:str, # `synthetic`, `real` or `mixed`, from the prepa
 # %% ../nbs/08_pipeline.ipynb #4ed11ed2
 def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth_size:int=512, prep_size:int=224,
                  name:str=DEFAULT_NAME, root=None, log=print, external=None, min_external_balanced_accuracy:float|None=None,
-                 tta:bool=False, holdout_source:str|None=None, **train_overrides)->dict:
+                 tta:bool=False, holdout_source:str|None=None, gate:bool=True, # offer the new version to the promotion gate (False: leave it to the caller)
+                 configs=None, # the folder of training profiles `pick_config` chooses from (default: the project's `configs/`)
+                 keep_splits:dict|None=None, # `{sha256: split}` of an earlier dataset whose splits the new one keeps (`pin_splits`)
+                 **train_overrides)->dict:
     "Run every stage on `raw` (synthetic default when empty); return a summary of what each stage produced."
     p = paths(); raw, processed = Path(raw or p["raw"]), Path(processed or p["processed"]); t0 = time.time()
     if not has_images(raw):
@@ -51,8 +54,8 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
         make_synth(raw, per_class=per_class, size=synth_size)
     else: log(f"[1/7] using the images in {raw}")
     log("[2/7] prepare" + (f" without source {holdout_source}" if holdout_source else ""))
-    rep = prepare(raw, processed, image_size=prep_size, holdout_source=holdout_source)
-    config = config or pick_config(rep["provenance"])
+    rep = prepare(raw, processed, image_size=prep_size, holdout_source=holdout_source, keep_splits=keep_splits)
+    config = config or pick_config(rep["provenance"], configs=configs)
     cfg = load_config(TrainConfig, config, **{"data": str(processed), **train_overrides})
     log(f"[3/7] train {cfg.arch} at {cfg.image_size} px for up to {cfg.epochs} epochs "
         f"({Path(config).name if config else 'TrainConfig defaults'}, {rep['provenance']} data)"); run = fit(cfg)
@@ -64,10 +67,12 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
                  f"[{held['balanced_accuracy_ci'][0]:.3f}, {held['balanced_accuracy_ci'][1]:.3f}]")
     if ext: log(f"    external {Path(external).resolve().name} ({ext['n']} images): balanced accuracy {ext['balanced_accuracy']:.3f} "
                 f"[{ext['balanced_accuracy_ci'][0]:.3f}, {ext['balanced_accuracy_ci'][1]:.3f}], {ext['ood_flagged']} flagged out-of-distribution")
-    log("[6/7] promote")
-    try: promote(vdir.name, "production", name, root, min_external_balanced_accuracy=min_external_balanced_accuracy); promoted = True
+    log("[6/7] promote" + ("" if gate else ": left to the caller"))
+    try:
+        if gate: promote(vdir.name, "production", name, root, min_external_balanced_accuracy=min_external_balanced_accuracy)
+        promoted = gate
     except EyeError as e: log(f"    not promoted: {e}"); promoted = False
-    prod = aliases(name, root)["production"]
+    prod = aliases(name, root).get("production")
     log("[7/7] export ONNX"); onnx = export(vdir.name, "onnx", name, root, data=processed)
     s = dict(data_version=rep["data_version"], provenance=rep["provenance"], config=str(config) if config else None, run=str(run), version=vdir.name, production=prod, promoted=promoted,
              test_accuracy=m["accuracy"], test_accuracy_ci=m["accuracy_ci"], test_macro_f1=m["macro_f1"],
