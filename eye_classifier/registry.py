@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_registry.ipynb #195afa2c
 from __future__ import annotations
-import os, shutil, subprocess, tempfile
+import csv, os, shutil, subprocess, tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version as pkg_version
@@ -15,14 +15,15 @@ from fastcore.script import call_parse
 from safetensors.torch import load_file, save_file
 
 from .core import CLASSES, EyeError, atomic_write, load_json, paths, save_json, save_yaml, sha256_file, user_errors
-from .data import input_spec
+from .data import input_spec, load_manifest
 from .evaluate import evaluate_external, evaluate_model, evaluate_run
 from .model import build_model, load_checkpoint
 
 # %% auto #0
-__all__ = ['DEFAULT_NAME', 'CHECKSUMS', 'model_dir', 'versions', 'aliases', 'git_info', 'package_versions', 'model_card', 'seal',
-           'register', 'ModelVersion', 'resolve', 'verify', 'load_version', 'promote', 'rollback', 'register_main',
-           'list_versions', 'models_main', 'store_external', 'validate_external', 'evaluate_main']
+__all__ = ['DEFAULT_NAME', 'CHECKSUMS', 'SPLITS_CSV', 'model_dir', 'versions', 'aliases', 'git_info', 'package_versions',
+           'model_card', 'seal', 'register', 'ModelVersion', 'resolve', 'verify', 'load_version', 'version_splits',
+           'promote', 'rollback', 'register_main', 'list_versions', 'models_main', 'annotate', 'store_external',
+           'validate_external', 'evaluate_main']
 
 # %% ../nbs/06_registry.ipynb #323318e2
 DEFAULT_NAME = "eye_classifier"
@@ -81,6 +82,19 @@ def _provenance_note(prov:str)->str:
 def _auc_note(v:dict)->str:
     "A class's external ROC AUC with its interval, where the set has another class to rank it against."
     return f", ROC AUC {v['roc_auc']:.3f} {_ci(v['roc_auc_ci'])}" if v.get("roc_auc") is not None else ""
+
+def _challenge_card(ch:dict|None)->str:
+    if not ch: return ""
+    d, fb = ch["difference"], ch.get("feedback")
+    fb_line = (f"\n- On the {fb['n']} clinicians' cases among them: accuracy {fb['challenger']:.3f} against {fb['champion']:.3f} "
+               f"(difference {fb['difference']:+.3f}, 95% CI {fb['ci'][0]:+.3f} to {fb['ci'][1]:+.3f})" if fb else "")
+    return f"""
+## Champion and challenger
+Compared with production {ch['champion']} on the same {ch['n']} cases: {ch['cases']}.
+- Macro-F1 {ch['challenger_score']['macro_f1']:.3f} against {ch['champion_score']['macro_f1']:.3f}: difference {d['macro_f1']:+.3f} (95% paired bootstrap CI {d['ci'][0]:+.3f} to {d['ci'][1]:+.3f})
+- Accuracy {ch['challenger_score']['accuracy']:.3f} against {ch['champion_score']['accuracy']:.3f}{fb_line}
+- Rule: promote when the interval's lower bound is at least -{ch['margin']}: **{'met, promoted' if ch['promote'] else 'not met, not promoted'}**
+"""
 
 def _external_card(ext:dict)->str:
     if not ext: return ""
@@ -165,7 +179,7 @@ to explore an end-to-end MLOps pipeline. Not for clinical decisions; every outpu
 ## Calibration
 Expected calibration error (15 bins) {metrics['ece_before']:.3f} before and {metrics['ece_after']:.3f} after
 temperature scaling (T fitted on the validation split).
-{_sources_card(metrics)}{_external_card(metrics.get('external', {}))}
+{_sources_card(metrics)}{_external_card(metrics.get('external', {}))}{_challenge_card(metrics.get('challenge'))}
 ## Limitations
 - Source shortcuts (checked by `eye-prepare`): {_shortcut_line(sc)}. Real datasets mix cameras and clinics per class; the model may partly learn the source.
 - Camera changes that keep the disease (`evaluate.camera_sensitivity`): {_camera_line(metrics.get('camera'))}.
@@ -176,11 +190,18 @@ temperature scaling (T fitted on the validation split).
 """
 
 # %% ../nbs/06_registry.ipynb #5ef83b09
+SPLITS_CSV = "splits.csv"   # content hash and split of every picture of the version's dataset: what it was trained, tuned and tested on
+
+def _write_splits(d:Path, data:Path, version:str):
+    if not (data/"manifest.csv").exists() or load_json(data/"report.json").get("data_version") != version: return
+    rows = sorted({(r["sha256"], r["split"]) for r in load_manifest(data) if r["copy"] == 0})
+    atomic_write(d/SPLITS_CSV, "sha256,split\n" + "".join(f"{h},{s}\n" for h, s in rows))
+
 def _write_version(d:Path, state:dict, info:dict, metrics:dict, config:dict, figures:Path|None, run:Path):
     save_file({k: v.contiguous() for k, v in state.items()}, str(d/"model.safetensors"))
     if (run/"reference.json").exists(): shutil.copy(run/"reference.json", d/"reference.json")
     save_json(info, d/"model.json"); save_json(metrics, d/"metrics.json"); save_yaml(config, d/"config.yaml")
-    (d/"data_version").write_text(info["data_version"] + "\n")
+    (d/"data_version").write_text(info["data_version"] + "\n"); _write_splits(d, Path(config["data"]), info["data_version"])
     (d/"MODEL_CARD.md").write_text(model_card(info, metrics))
     if figures and figures.exists():
         (d/"figures").mkdir()
@@ -263,6 +284,13 @@ def load_version(ref:str="production", name:str=DEFAULT_NAME, root=None, with_mo
         mv.model = build_model(**info["model_config"]); mv.model.load_state_dict(load_file(str(d/"model.safetensors"))); mv.model.eval()
     return mv
 
+def version_splits(mv:ModelVersion)->dict[str, str]:
+    "`{sha256: split}` of every picture of the dataset `mv` was trained on (its `splits.csv`)."
+    p = mv.path/SPLITS_CSV
+    if not p.exists(): raise EyeError(f"{p}: missing; {mv.version} was registered without the list of its pictures, so nothing can tell "
+                                      "which pictures it was trained on: retrain and register it")
+    with open(p, newline="") as f: return {r["sha256"]: r["split"] for r in csv.DictReader(f)}
+
 # %% ../nbs/06_registry.ipynb #495f945a
 def _external_floor(cand:ModelVersion, floor:float):
     ext = cand.metrics.get("external", {})
@@ -280,9 +308,10 @@ def promote(ref:str, alias:str="production", name:str=DEFAULT_NAME, root=None, f
     if min_external_balanced_accuracy is not None and not force: _external_floor(cand, min_external_balanced_accuracy)
     if alias == "production" and cur and cur != cand.version:
         prod = load_version(cur, name, root, with_model=False)
-        if prod.info["data_version"] != cand.info["data_version"] and not force:
+        ch = cand.metrics.get("challenge") or {}
+        if prod.info["data_version"] != cand.info["data_version"] and not force and not (ch.get("champion") == cur and ch.get("promote")):
             raise EyeError(f"{cand.version} was trained on data_version {cand.info['data_version']}, production {cur} on "
-                           f"{prod.info['data_version']}: metrics are not comparable; use --force to promote anyway")
+                           f"{prod.info['data_version']}: metrics are not comparable; compare both on the same cases (`eye-retrain`) or use --force")
         if prod.info["data_version"] == cand.info["data_version"] and cand.metrics["macro_f1"] < prod.metrics["macro_f1"] and not force:
             raise EyeError(f"{cand.version} test macro-F1 {cand.metrics['macro_f1']:.4f} is below production {cur}'s "
                            f"{prod.metrics['macro_f1']:.4f}; not promoted")
@@ -344,14 +373,17 @@ def models_main(cmd:str,              # list | show | promote | rollback
         else: raise EyeError(f"unknown command {cmd!r}: use list, show, promote or rollback")
 
 # %% ../nbs/06_registry.ipynb #aa7900be
-def store_external(d:Path, key:str, result:dict)->dict:
-    "Add `result` as `external[key]` to version folder `d`'s metrics.json and model card, and re-seal both; return the metrics."
+def annotate(d:Path, **entries)->dict:
+    "Set `entries` in version folder `d`'s metrics.json, rewrite its model card, and re-seal both; return the metrics."
     d = Path(d); verify(d)
-    metrics = load_json(d/"metrics.json")
-    metrics["external"] = {**metrics.get("external", {}), key: result}
+    metrics = {**load_json(d/"metrics.json"), **entries}
     save_json(metrics, d/"metrics.json"); atomic_write(d/"MODEL_CARD.md", model_card(load_json(d/"model.json"), metrics))
     seal(d, [d/"metrics.json", d/"MODEL_CARD.md"], update=("metrics.json", "MODEL_CARD.md"))
     return metrics
+
+def store_external(d:Path, key:str, result:dict)->dict:
+    "Add `result` as `external[key]` to version folder `d`'s metrics.json and model card; return the metrics."
+    return annotate(d, external={**load_json(Path(d)/"metrics.json").get("external", {}), key: result})
 
 def validate_external(ref:str, folder, name:str=DEFAULT_NAME, root=None, n_boot:int=1000, device="auto",
                       items:list|None=None, # (file, class) pairs to score instead of the folder's <class>/ images
