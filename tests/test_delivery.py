@@ -57,8 +57,8 @@ WORKFLOWS = sorted(WF.glob("*.yaml"))
 
 
 # ---- every workflow -------------------------------------------------------------------------------------------------
-def test_the_three_workflows_exist():
-    assert {p.name for p in WORKFLOWS} >= {"test.yaml", "train.yaml", "docs.yaml"}
+def test_the_four_workflows_exist():
+    assert {p.name for p in WORKFLOWS} >= {"test.yaml", "train.yaml", "docs.yaml", "retrain.yaml"}
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -128,6 +128,17 @@ def test_train_workflow_trains_evaluates_registers_gates_and_uploads():
     for cmd in ('eye-evaluate "$RUN"', 'eye-register "$RUN"', 'eye-models promote "$VERSION"'): assert cmd in text
     uploads = [s for s in steps(wf) if s.get("uses", "").startswith("actions/upload-artifact@")]
     assert uploads and all(s.get("if") == "always()" for s in uploads)
+
+
+# ---- retrain.yaml ---------------------------------------------------------------------------------------------------
+def test_retrain_workflow_runs_on_a_schedule_and_on_demand_in_the_deployment():
+    wf = load(WF/"retrain.yaml"); on = triggers(wf); (job,) = wf["jobs"].values(); text = runs(wf)
+    assert on["schedule"][0]["cron"] and on["workflow_dispatch"]["inputs"]["force"]["type"] == "boolean"
+    assert set(job["runs-on"]) == {"self-hosted", "gpu"} and wf["concurrency"]["group"] == "train"
+    assert job["env"]["EYE_HOME"] == "${{ vars.EYE_DEPLOY_HOME }}"
+    # settings and training profiles from the checkout (EYE_HOME is the deployment, which holds no configs/)
+    assert "--config configs/retrain.yaml" in text and '--profiles "$GITHUB_WORKSPACE/configs"' in text
+    assert 'args+=(--force)' in text and '.venv/bin/eye-retrain "${args[@]}"' in text
 
 
 def test_papermill_parameters_exist_in_the_training_notebook():
