@@ -21,7 +21,7 @@ from .evaluate import bootstrap_ci, macro_f1
 from .registry import DEFAULT_NAME, ModelVersion, aliases, annotate, load_version, promote, version_splits, versions
 from .inference import Predictor
 from .pipeline import has_images, run_pipeline
-from .monitor import FeedbackStore, PredictionLog, agreement, drift_report, feedback_dir, read_feedback
+from .monitor import PredictionLog, agreement, drift_report, feedback_dir, read_feedback
 
 # %% auto #0
 __all__ = ['FEEDBACK_SOURCE', 'CASES', 'RetrainConfig', 'new_cases', 'triggers', 'with_feedback', 'fair_cases', 'case_images',
