@@ -19,10 +19,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from . import __version__
 from .core import CLASSES, BadImage, EyeError, NoModel, TooLarge, load_json, paths, sha256_bytes, user_errors
-from .data import image_stats
+from .data import image_stats, ood_reasons
 from .inference import Predictor, load_image
 from .monitor import (NOTE_MAX, UNGRADABLE, FeedbackStore, PredictionLog, UnknownPrediction, agreement,
-                                    agreement_line, ood_reasons, picture_fate)
+                                    agreement_line, picture_fate)
 from .registry import DEFAULT_NAME, resolve
 from .synth import make_synth
 

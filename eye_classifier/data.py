@@ -32,11 +32,11 @@ __all__ = ['MIN_SIDE', 'MAX_MEGAPIXELS', 'FORMATS', 'CROP', 'STAT_KEYS', 'CUES',
            'SIG_MIN', 'SIG_LOOSE', 'SIG_ZOOMS', 'DET_SIDE', 'DET_SHIFT', 'DET_KEEP', 'DET_CLIP', 'DET_ZOOMS',
            'DET_BANDS', 'SIG_GATE', 'ALIGN_MIN', 'JPEG_DRAFT', 'PATIENT_RE', 'CONFLICTS', 'BALANCE', 'MIN_CELL',
            'SPLITS', 'PREP_VERSION', 'GRADES', 'EXCLUDE', 'SOURCE_KEYS', 'MANIFEST_COLS', 'SOURCE_COL', 'RawFile',
-           'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'source_cues',
-           'provenance', 'shortcut_check', 'dhash', 'band', 'centres', 'variants', 'similarity', 'detail', 'aligned',
-           'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs', 'patient_key', 'group_records',
-           'near_conflicts', 'subset_pairs', 'audit', 'cell_targets', 'undersample', 'oversample', 'split_groups',
-           'pin_splits', 'data_version', 'read_corrections', 'apply_corrections', 'Source', 'load_spec',
+           'list_raw', 'to_rgb', 'probe', 'open_image', 'fundus_crop', 'preprocess', 'image_stats', 'ood_reasons',
+           'source_cues', 'provenance', 'shortcut_check', 'dhash', 'band', 'centres', 'variants', 'similarity',
+           'detail', 'aligned', 'read_raw', 'model_pixels', 'read_record', 'dedupe', 'near_pairs', 'patient_key',
+           'group_records', 'near_conflicts', 'subset_pairs', 'audit', 'cell_targets', 'undersample', 'oversample',
+           'split_groups', 'pin_splits', 'data_version', 'read_corrections', 'apply_corrections', 'Source', 'load_spec',
            'dataset_sources', 'source_images', 'class_by_source', 'source_cue', 'PrepParams', 'prepare', 'source_lines',
            'summary', 'load_manifest', 'FundusDataset', 'to_input', 'eval_tfms', 'input_spec', 'get_loaders',
            'train_reference', 'prepare_parser', 'main']
@@ -149,6 +149,15 @@ def image_stats(im:Image.Image, thresh:int=20)->dict:
     return dict(width=im.width, height=im.height, brightness=round(float(lum.mean()), 4), contrast=round(float(lum.std()), 4),
                 **{f"mean_{c}": round(float(a[..., i].mean()), 4) for i, c in enumerate("rgb")},
                 border_fraction=round(float((lum < thresh / 255).mean()), 4))
+
+# %% ../nbs/01_data.ipynb #a4629dbe
+def ood_reasons(stats:dict, reference:dict, keys=("border_fraction", "brightness", "mean_r", "mean_g", "mean_b"))->list[str]:
+    "Input statistics of one image that fall far outside the training reference."
+    out = []
+    for k in keys:
+        lo, hi = np.quantile(reference["stats"][k], [0.005, 0.995]); pad = 0.5 * (hi - lo)
+        if not lo - pad <= stats[k] <= hi + pad: out.append(f"{k} {stats[k]:.2f} outside the training range [{lo:.2f}, {hi:.2f}]")
+    return out
 
 # %% ../nbs/01_data.ipynb #74fcc899
 def source_cues(path:str, data:bytes, head:Image.Image)->dict:

@@ -19,9 +19,9 @@ from .data import STAT_KEYS, probe
 
 # %% auto #0
 __all__ = ['UNGRADABLE', 'LABELS', 'NOTE_MAX', 'FEEDBACK_CSV', 'FEEDBACK_COLS', 'EXTS', 'PredictionLog', 'psi', 'mix_psi',
-           'drift_report', 'drift_figure', 'ood_reasons', 'UnknownPrediction', 'feedback_dir', 'check_label',
-           'read_feedback', 'write_feedback', 'FeedbackStore', 'picture_fate', 'wilson_ci', 'agreement',
-           'agreement_line', 'confusion_table', 'main']
+           'drift_report', 'drift_figure', 'UnknownPrediction', 'feedback_dir', 'check_label', 'read_feedback',
+           'write_feedback', 'FeedbackStore', 'picture_fate', 'wilson_ci', 'agreement', 'agreement_line',
+           'confusion_table', 'main']
 
 # %% ../nbs/09_monitor.ipynb #8bd8be23
 _COLS = ["time", "model_version", "sha256", "width", "height", *STAT_KEYS, "label", "probs", "latency_ms", "source", "pid"]
@@ -100,15 +100,6 @@ def drift_figure(reference:dict, rows:list[dict]):
         ax.hist(ref, bins, density=True, alpha=0.5, label="training"); ax.hist(cur, bins, density=True, alpha=0.5, label="recent")
         ax.set_title(k, fontsize=9)
     axs.flat[0].legend(fontsize=7); fig.tight_layout(); return fig
-
-# %% ../nbs/09_monitor.ipynb #d5687aaf
-def ood_reasons(stats:dict, reference:dict, keys=("border_fraction", "brightness", "mean_r", "mean_g", "mean_b"))->list[str]:
-    "Input statistics of one image that fall far outside the training reference."
-    out = []
-    for k in keys:
-        lo, hi = np.quantile(reference["stats"][k], [0.005, 0.995]); pad = 0.5 * (hi - lo)
-        if not lo - pad <= stats[k] <= hi + pad: out.append(f"{k} {stats[k]:.2f} outside the training range [{lo:.2f}, {hi:.2f}]")
-    return out
 
 # %% ../nbs/09_monitor.ipynb #b6617521
 UNGRADABLE = "ungradable"   # the clinician's answer when the photograph cannot be graded
