@@ -81,7 +81,7 @@ browser:
 		|| echo "could not install chromium: the browser test will skip (or fail under CI=true)"; }
 
 pytest: setup browser
-	@if ls tests/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -rs tests; else echo "tests/ is empty: no pytest tests yet"; fi
+	@if ls tests/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -rs --durations=12 tests; else echo "tests/ is empty: no pytest tests yet"; fi
 
 # ---- delivery -------------------------------------------------------------------------------------------------------
 # What GitHub would reject, checked here first and offline: workflows and Dependabot against their vendored schemas,

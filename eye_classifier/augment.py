@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 
 from .core import EyeError
-from .data import CROP, FundusDataset
+from .data import CROP
+from .prepare import FundusDataset
 
 # %% auto #0
 __all__ = ['BatchAugment', 'augment_batch', 'resize_u8', 'TensorLoader', 'shard', 'shard_steps', 'train_loader']

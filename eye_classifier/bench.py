@@ -18,7 +18,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from .core import CLASSES, EyeError, atomic_write, load_json, load_yaml, paths, save_json, user_errors
 from .augment import BatchAugment, train_loader
-from .data import prepare
+from .prepare import prepare
 from .app import bench_serving
 from .inference import EXPORTS, _backend, _sample_batch, bench_scoring, export
 from .model import build_model, count_macs
@@ -31,8 +31,8 @@ from .train import TrainConfig, build_training
 __all__ = ['BACKENDS', 'STAGES', 'GPU_VARIANTS', 'FULL', 'QUICK', 'SECTIONS', 'TITLES', 'LABELS', 'machine', 'contention',
            'spread', 'figure', 'timed', 'scratch_home', 'quietly', 'bench_prepare', 'bench_loading', 'measure_training',
            'in_child', 'matmul_peak', 'bench_training', 'profile_step', 'bench_inference', 'bench_api',
-           'bench_pipeline', 'bench_gpu', 'bench_real', 'check_targets', 'BenchConfig', 'section_md', 'to_markdown',
-           'bench', 'main']
+           'bench_pipeline', 'bench_gpu', 'bench_real', 'prepare_run', 'bench_scale', 'scale_figure', 'check_targets',
+           'BenchConfig', 'section_md', 'to_markdown', 'bench', 'main']
 
 # %% ../nbs/12_bench.ipynb #8ad9374b
 def _cpu_model()->str:
@@ -115,7 +115,7 @@ def bench_prepare(folder, sets:dict={512: 50, 2000: 8}, # JPEG side -> synthetic
     for side, per_class in sets.items():
         raw = folder/f"raw{side}"
         files = make_synth(raw, per_class, side, seed=1, progress=False)
-        with quietly(): ts = timed(lambda: prepare(raw, folder/f"prep{side}", prep_size, force=True, quiet=True), repeats, warmup=0)
+        with quietly(): ts = timed(lambda: prepare(raw, folder/f"prep{side}", image_size=prep_size, force=True, quiet=True), repeats, warmup=0)
         rows.append(figure(f"prepare, {side} px JPEG", "images/s", [len(files) / t for t in ts],
                            jpeg_kb=round(float(np.mean([f.stat().st_size for f in files])) / 1024, 1)))
     return dict(rows=rows, prep_size=prep_size, threads=os.cpu_count())
@@ -330,6 +330,55 @@ def bench_real(raw, # a real dataset: <class>/ folders or a zip
                              recall={k: round(v["recall"], 3) for k, v in ext["per_class"].items()}, confusion=ext["confusion"]))
     return dict(rows=rows, results=results, raw=str(raw), external=str(external) if external else None, provenance=info["provenance"])
 
+# %% ../nbs/12_bench.ipynb #7195a14b
+def prepare_run(raw:str, out:str, workers:int=2)->dict:
+    "`prepare` once, forced: wall seconds, this process's peak memory (MB) and what the per-image stage computed and reused."
+    t0 = time.perf_counter()
+    with quietly(): r = prepare(raw, out, workers=workers, force=True, quiet=True)
+    return dict(seconds=time.perf_counter() - t0, peak_mb=_peak_rss_mb(), images=r["n_found"], **{k: r["features"][k] for k in ("computed", "reused")})
+
+def _slope(xs, ys)->tuple[float, float]:
+    "Least-squares (slope, intercept) of `ys` on `xs`."
+    s, c = np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)
+    return float(s), float(c)
+
+def bench_scale(folder, sizes=(2000, 4000, 8000, 16000), # images in each synthetic set
+                grow:float=0.05, # new images added to the largest set, as a fraction of it
+                synth_size:int=256, workers:int=2, project_to:int=100_000)->dict:
+    "Seconds and peak memory of `prepare` (a fresh process each) on synthetic sets of `sizes`, fitted growth, and a re-run after adding `grow` more."
+    folder, rows, runs = Path(folder), [], []
+    for n in sizes:
+        raw = folder/f"raw{n}"
+        make_synth(raw, per_class=n // len(CLASSES), size=synth_size, seed=n, workers=workers, progress=False)
+        runs.append(r := in_child("prepare_run", raw=str(raw), out=str(folder/f"prep{n}"), workers=workers))
+        rows.append(figure(f"prepare {r['images']:,} images", "s", [r["seconds"]], peak_mb=round(r["peak_mb"]), ms_per_image=round(1000 * r["seconds"] / r["images"], 1)))
+    n_img = [r["images"] for r in runs]
+    time_exp, mem_exp = _slope(np.log(n_img), np.log([r["seconds"] for r in runs]))[0], _slope(np.log(n_img), np.log([r["peak_mb"] for r in runs]))[0]
+    mb_per_image, base_mb = _slope(n_img, [r["peak_mb"] for r in runs])
+    extra = folder/"extra"
+    make_synth(extra, per_class=max(1, round(grow * sizes[-1] / len(CLASSES))), size=synth_size, seed=-1 % 2**31, workers=workers, progress=False)
+    for p in extra.rglob("*.jpg"): shutil.copy(p, folder/f"raw{sizes[-1]}"/p.parent.name/f"new_{p.name}")
+    again = in_child("prepare_run", raw=str(folder/f"raw{sizes[-1]}"), out=str(folder/f"prep{sizes[-1]}"), workers=workers)
+    rows.append(figure(f"re-run after adding {again['computed']:,} images", "s", [again["seconds"]], peak_mb=round(again["peak_mb"]),
+                       reused=again["reused"], vs_full=round(again["seconds"] / runs[-1]["seconds"], 3)))
+    return dict(rows=rows, synth_size=synth_size, workers=workers, time_exponent=round(time_exp, 3), memory_exponent=round(mem_exp, 3),
+                mb_per_image=round(mb_per_image, 4), projected_mb=round(base_mb + mb_per_image * project_to), project_to=project_to,
+                peak_mb_largest=round(runs[-1]["peak_mb"]), largest=n_img[-1], incremental_vs_full=round(again["seconds"] / runs[-1]["seconds"], 3))
+
+def scale_figure(sec:dict, path=None):
+    "Log-log plot of seconds and peak memory against images, from a `bench_scale` section."
+    import matplotlib.pyplot as plt
+    full = [r for r in sec["rows"] if r["name"].startswith("prepare")]
+    n = [int(r["name"].split()[1].replace(",", "")) for r in full]
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
+    for a, ys, label in ((ax[0], [r["median"] for r in full], "seconds"), (ax[1], [r["peak_mb"] for r in full], "peak memory (MB)")):
+        a.loglog(n, ys, "o-"); a.set_xlabel("images"); a.set_ylabel(label); a.grid(True, which="both", alpha=0.3)
+    ax[0].set_title(f"time ~ n^{sec['time_exponent']:.2f}"); ax[1].set_title(f"memory: {1000 * sec['mb_per_image']:.0f} KB/image, {sec['projected_mb'] / 1024:.1f} GB at {sec['project_to']:,}")
+    fig.tight_layout()
+    if path: fig.savefig(path, dpi=110); plt.close(fig)
+    return fig
+
+
 # %% ../nbs/12_bench.ipynb #4f81c214
 def _median(sections:dict, sec:str, name:str):
     return next((r["median"] for r in sections.get(sec, {}).get("rows", []) if r["name"].startswith(name)), None)
@@ -360,6 +409,12 @@ def check_targets(sections:dict)->list[dict]:
             out.append(_target("real profile: test macro-F1 >= 0.90 (GPU), >= 0.85 with the external target", f1, lambda v: v >= (0.90 if torch.cuda.is_available() else 0.85), "F1"))
             out.append(_target("real profile: external (HEI-MED) balanced accuracy >= 0.75", bal, lambda v: v >= 0.75, ""))
             out.append(_target("real profile: training end to end >= 0.8x the model alone", ratio, lambda v: v >= 0.8))
+    if sc := S.get("scale"):
+        n = sc["largest"]
+        out.append(_target("scale: preparation time exponent <= 1.1", sc["time_exponent"], lambda v: v <= 1.1, ""))
+        out.append(_target(f"scale: peak memory at {n:,} images <= 4 GB", sc["peak_mb_largest"] / 1024, lambda v: v <= 4 or n < 16000, "GB"))
+        out.append(_target(f"scale: projected peak memory at {sc['project_to']:,} images <= 8 GB", sc["projected_mb"] / 1024, lambda v: v <= 8, "GB"))
+        out.append(_target("scale: re-run after adding 5% new images <= 0.15x the full run", sc["incremental_vs_full"], lambda v: v <= 0.15))
     return out
 
 # %% ../nbs/12_bench.ipynb #53d36906
@@ -378,13 +433,14 @@ class BenchConfig:
     mm_n:int=2048               # side of the matrices of the matmul peak
     gpu_size:int=224
     gpu_steps:int=20
+    scale:tuple=(2000, 4000, 8000, 16000)   # synthetic set sizes of the scale section
     pipeline:dict=field(default_factory=dict) # `run_pipeline` overrides; empty: the synthetic default of `make run`
 
 FULL = BenchConfig(sets={512: 50, 2000: 8}, train_sizes=(128, 224))
 QUICK = BenchConfig(sets={64: 4, 128: 2}, train_sizes=(64,), batch_size=4, steps=1, repeats=2, latency_n=5,
-                    uploads=(224,), load_n=12, concurrency=4, score_n=16, mm_n=256, gpu_size=64, gpu_steps=2,
+                    uploads=(224,), load_n=12, scale=(40, 80), concurrency=4, score_n=16, mm_n=256, gpu_size=64, gpu_steps=2,
                     pipeline=dict(per_class=8, synth_size=96, prep_size=64, epochs=1, image_size=64, batch_size=8, workers=0))
-SECTIONS = ("prepare", "loading", "training", "profile", "inference", "api", "pipeline", "gpu", "real")   # real: with --raw only
+SECTIONS = ("prepare", "loading", "training", "profile", "inference", "api", "pipeline", "gpu", "scale", "real")   # real: with --raw only
 
 # %% ../nbs/12_bench.ipynb #9d3222d8
 def _run_sections(todo, cfg:BenchConfig, work:Path, train_yaml:Path|None, log, raw=None, external=None)->dict:
@@ -396,6 +452,7 @@ def _run_sections(todo, cfg:BenchConfig, work:Path, train_yaml:Path|None, log, r
                 loading=lambda: bench_loading(data, s0, cfg.batch_size, repeats=cfg.repeats),
                 inference=lambda: bench_inference("production", work/"models", data, cfg.latency_n, cfg.repeats, score_n=cfg.score_n),
                 api=lambda: bench_api(work, cfg.latency_n, cfg.uploads, load_n=cfg.load_n, concurrency=cfg.concurrency),
+                scale=lambda: bench_scale(work/"scale", cfg.scale, synth_size=96 if cfg is QUICK else 256),
                 gpu=lambda: bench_gpu(cfg.gpu_size, batch_size=cfg.batch_size, steps=cfg.gpu_steps, repeats=cfg.repeats),
                 real=lambda: bench_real(raw, work, external, quick=cfg is QUICK, **({k: v for k, v in cfg.pipeline.items() if k != "synth_size"} if cfg is QUICK else {})))
     pipeline = bool({"pipeline", "loading", "inference", "api"} & set(todo))
@@ -403,7 +460,7 @@ def _run_sections(todo, cfg:BenchConfig, work:Path, train_yaml:Path|None, log, r
         (work/"configs").mkdir(exist_ok=True); shutil.copy(train_yaml, work/"configs/train.yaml")
     if "real" in todo and train_yaml:   # the real profiles, which pick_config chooses from
         shutil.copytree(train_yaml.parent, work/"configs", dirs_exist_ok=True)
-    for k in ("prepare", "training", "profile", "pipeline", "loading", "inference", "api", "gpu", "real"):
+    for k in ("prepare", "training", "profile", "pipeline", "loading", "inference", "api", "gpu", "scale", "real"):
         if k in todo or (k == "pipeline" and pipeline):
             log(k)
             with contention() as c: S[k] = jobs[k]()
@@ -415,8 +472,8 @@ TITLES = dict(prepare="1. Preparation: `prepare` on synthetic JPEGs", loading="2
               training="3. Training on the CPU: `train_one_epoch` on random images", profile="Profile: one ResUNet training step",
               inference="4. Inference: one registered model, three backends", api="4. Serving: `/v1/predict` through `eye-serve`",
               pipeline="5. End to end: `run_pipeline` on the synthetic default", gpu="6. GPU training",
-              real="7. Real data: the real profile end to end")
-LABELS = dict(other_cpu_pct="other CPU %", jpeg_kb="JPEG KB", gmacs="GMAC/img", gflop_s="GFLOP/s", pct_peak="% of mm peak (3x fwd)", vs_resnet18="x resnet18",
+              scale="8. Scale: `prepare` from 2,000 to 16,000 images", real="7. Real data: the real profile end to end")
+LABELS = dict(peak_mb="peak MB", ms_per_image="ms/image", vs_full="x full run", other_cpu_pct="other CPU %", jpeg_kb="JPEG KB", gmacs="GMAC/img", gflop_s="GFLOP/s", pct_peak="% of mm peak (3x fwd)", vs_resnet18="x resnet18",
               peak_rss_mb="peak RSS MB", server_ms="server ms", peak_gpu_mb="peak GPU MB", p50_ms="p50 ms", p95_ms="p95 ms")
 _BASE = ("name", "unit", "median", "q1", "q3", "p95", "min", "max", "n")
 
@@ -498,7 +555,7 @@ def bench(out=None, # folder for benchmarks.json and benchmarks.md (default: the
 def main(out:str=None,          # folder for benchmarks.json and benchmarks.md (default: reports/)
          workdir:str=None,      # scratch project folder to keep (default: a temporary one)
          quick:bool=False,      # miniature sizes, to check that the command works
-         sections:str="all",    # comma-separated: prepare,loading,training,profile,inference,api,pipeline,gpu,real
+         sections:str="all",    # comma-separated: prepare,loading,training,profile,inference,api,pipeline,gpu,scale,real
          raw:str=None,          # a real dataset (<class>/ folders or zip): adds the `real` section
          external:str=None):    # an external <class>/ folder, scored in the `real` section
     "Measure preparation, loading, training, inference, serving and the whole pipeline; write reports/benchmarks.{json,md}."

@@ -18,7 +18,8 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, 
 
 from .augment import BatchAugment, augment_batch, resize_u8
 from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, save_json
-from .data import SOURCE_COL, FundusDataset, eval_tfms, image_stats, load_manifest, model_pixels, ood_reasons, open_image, to_input
+from .prepare import SOURCE_COL, FundusDataset, load_manifest
+from .data import eval_tfms, image_stats, model_pixels, ood_reasons, open_image, to_input
 from .model import build_model, load_checkpoint
 from .train import confusion_figure, evaluate, pick_device, tta_logits
 

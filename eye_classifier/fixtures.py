@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 import eye_classifier
-from .data import prepare
+from .prepare import prepare
 from .synth import make_synth
 from .train import TrainConfig, fit
 

@@ -11,7 +11,8 @@ import torch
 from fastcore.script import call_parse
 
 from .core import IMAGE_EXTS, EyeError, load_config, paths, user_errors
-from .data import prepare, source_images
+from .prepare import prepare
+from .data import source_images
 from .evaluate import evaluate_run
 from .inference import export
 from .registry import DEFAULT_NAME, aliases, promote, register, validate_external

@@ -15,7 +15,8 @@ from fastcore.script import call_parse
 from safetensors.torch import load_file, save_file
 
 from .core import CLASSES, EyeError, atomic_write, load_json, paths, save_json, save_yaml, sha256_file, user_errors
-from .data import input_spec, load_manifest
+from .data import input_spec
+from .prepare import load_manifest
 from .evaluate import evaluate_external, evaluate_model, evaluate_run
 from .model import build_model, load_checkpoint
 

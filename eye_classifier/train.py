@@ -27,7 +27,7 @@ from .core import (CLASSES, EyeError, Fraction, add_flags, load_config, load_jso
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .augment import BatchAugment, train_loader
-from .data import FundusDataset, get_loaders, train_reference
+from .prepare import FundusDataset, get_loaders, train_reference
 from .model import build_model, load_checkpoint, save_checkpoint
 
 # %% auto #0

@@ -12,6 +12,7 @@ canon = lambda n: re.sub(r"[-_.]+", "-", n).lower()
 name_of = lambda req: canon(re.match(r"[A-Za-z0-9_.\-]+", req).group())
 DEPS = {name_of(r): r for r in PROJECT["dependencies"]}
 DEV = {name_of(r): r for r in PROJECT["optional-dependencies"]["dev"]}
+EXTRAS = {name_of(r): r for k, rs in PROJECT["optional-dependencies"].items() if k != "dev" for r in rs}   # e.g. `cluster`: imported where used
 # APIs that raise a dependency's lower bound: (code that uses it, distribution, first version that has it)
 NEEDS = [("np.bitwise_count", "numpy", (2, 0))]
 
@@ -28,8 +29,8 @@ def imported_modules()->set:
 
 def test_every_imported_module_is_declared():
     dists = packages_distributions()
-    missing = {m: dists.get(m) for m in imported_modules() if not {canon(d) for d in dists.get(m, [])} & set(DEPS)}
-    assert missing == {}, f"imported by eye_classifier but not in [project].dependencies: {missing}"
+    missing = {m: dists.get(m) for m in imported_modules() if not {canon(d) for d in dists.get(m, [])} & (set(DEPS) | set(EXTRAS))}
+    assert missing == {}, f"imported by eye_classifier but not in [project].dependencies or an optional extra: {missing}"
 
 
 def test_lower_bounds_cover_the_apis_used():
