@@ -7,30 +7,55 @@ import httpx
 import numpy as np
 from PIL import Image
 
+from eye_classifier.app import LOW_CONFIDENCE
 from eye_classifier.core import CLASSES
+from eye_classifier.inference import Predictor
+from eye_classifier.registry import load_version
+
+TOL = 1e-5   # the server and an in-process Predictor of the same version and backend give the same probabilities
+
+
+def expected(project, f: Path, backend="onnx") -> dict:
+    "What the production version answers for `f`, computed in this process from the registry, not by the server."
+    return Predictor.load(project["summary"]["production"], backend=backend).predict(f.read_bytes())[0]
+
+
+def same_probs(got: dict, want: dict) -> bool:
+    return set(got) == set(want) and all(abs(got[c] - want[c]) < TOL for c in want)
 
 
 def test_gradio_client_predicts(server, project):
     from gradio_client import Client, handle_file
     client = Client(server + "/", verbose=False)
-    probs, photo, cam, note = client.predict(handle_file(str(project["images"]["glaucoma"][0])), api_name="/predict")
+    f = project["images"]["glaucoma"][0]
+    probs, photo, cam, note = client.predict(handle_file(str(f)), api_name="/predict")
     scores = {c["label"]: c["confidence"] for c in probs["confidences"]}
-    assert set(scores) == set(CLASSES)
-    assert abs(sum(scores.values()) - 1) < 1e-3
-    assert "model v" in note and Path(photo).is_file() and Path(cam).is_file()
+    want = expected(project, f)
+    assert same_probs(scores, want["probs"]), (scores, want["probs"])
+    assert probs["label"] == want["label"]
+    assert f"**{want['label']}**" in note and f"by model {project['summary']['production']} " in note
+    assert Path(photo).is_file() and Path(cam).is_file()
 
 
 def test_rest_endpoints(server, project):
+    s = project["summary"]; version = s["production"]
     h = httpx.get(server + "/health")
-    assert (h.status_code, h.json()["status"], h.json()["model_version"]) == (200, "ok", project["summary"]["production"])
+    assert (h.status_code, h.json()["status"], h.json()["model_version"]) == (200, "ok", version)
     m = httpx.get(server + "/v1/model").json()
-    assert m["classes"] == list(CLASSES) and 0 <= m["metrics"]["macro_f1"] <= 1
+    recorded = load_version(version, with_model=False)
+    assert (m["version"], m["classes"], m["data_version"], m["backend"]) == (version, list(CLASSES), s["data_version"], "onnx")
+    assert m["temperature"] == recorded.info["temperature"] and m["preprocessing"] == recorded.info["preprocessing"]
+    assert m["metrics"] == {k: recorded.metrics[k] for k in m["metrics"]}   # the version's metrics.json, unchanged
+    assert (m["metrics"]["macro_f1"], m["metrics"]["macro_f1_ci"], m["metrics"]["accuracy"]) == \
+        (s["test_macro_f1"], list(s["test_macro_f1_ci"]), s["test_accuracy"])   # what the pipeline printed when it registered it
     assert "/v1/predict" in httpx.get(server + "/openapi.json").json()["paths"]
     f = project["images"]["cataract"][0]
     r = httpx.post(server + "/v1/predict", files={"file": (f.name, f.read_bytes(), "image/jpeg")}, timeout=30)
-    assert r.status_code == 200
-    body = r.json()
-    assert body["label"] in CLASSES and abs(sum(body["probs"].values()) - 1) < 1e-4 and body["latency_ms"] > 0
+    assert (r.status_code, r.headers["x-model-version"]) == (200, version)
+    body, want = r.json(), expected(project, f)
+    assert same_probs(body["probs"], want["probs"]), (body["probs"], want["probs"])
+    assert (body["label"], body["version"]) == (want["label"], version) and abs(body["confidence"] - want["confidence"]) < TOL
+    assert body["low_confidence"] == (want["confidence"] < LOW_CONFIDENCE) and body["latency_ms"] > 0
 
 
 def _predict(server, f: Path) -> dict:
@@ -47,6 +72,8 @@ def _feedback_rows(project) -> list[dict]:
 def test_feedback_rest(server, project, tmp_path):
     "Confirm, correct with consent (twice: idempotent), bad input; the CSV, the kept picture, /metrics and eye-monitor agree."
     f1, f2 = project["images"]["normal"][1], project["images"]["glaucoma"][1]
+    version = project["summary"]["production"]
+    before = [r for r in _feedback_rows(project) if r["model_version"] == version and r["label"] in CLASSES]   # earlier tests' answers
     p1, p2 = _predict(server, f1), _predict(server, f2)
     ok = httpx.post(server + "/v1/feedback", json=dict(prediction_id=p1["prediction_id"], label=p1["label"]))
     assert ok.status_code == 200 and (ok.json()["agreed"], ok.json()["image_kept"]) == (True, False), ok.text
@@ -66,14 +93,17 @@ def test_feedback_rest(server, project, tmp_path):
            httpx.post(server + "/v1/feedback", json=dict(prediction_id=p1["prediction_id"], label="Normal")),
            httpx.post(server + "/v1/feedback", json=dict(label="normal"))]
     assert [r.status_code for r in bad] == [404, 422, 422]
-    version = project["summary"]["production"]
     metrics = httpx.get(server + "/metrics").text
     assert f'eye_feedback_answers{{verdict="agreed",version="{version}"}}' in metrics
     env = {**os.environ, "EYE_HOME": str(project["root"])}
     mon = subprocess.run([str(Path(sys.executable).parent/"eye-monitor"), "--out", str(tmp_path)], env=env, capture_output=True, text=True)
     assert f"feedback on {version}:" in mon.stdout and "clinicians agreed on" in mon.stdout and "Traceback" not in mon.stderr, mon.stdout + mon.stderr
     agr = json.loads((tmp_path/"agreement.json").read_text())[version]
-    assert agr["graded"] >= 2 and agr["counts"]["glaucoma"] >= 1 and sum(map(sum, agr["confusion"])) == agr["graded"]
+    ours = [(p1["label"], p1["label"]), ("glaucoma", p2["label"])]   # (clinician, model) of the two answers above
+    pairs = [(r["label"], r["predicted"]) for r in before] + ours
+    assert (agr["graded"], agr["agreed"]) == (len(pairs), sum(t == p for t, p in pairs))
+    assert agr["confusion"] == [[pairs.count((t, p)) for p in CLASSES] for t in CLASSES]
+    assert agr["counts"]["glaucoma"] == sum(t == "glaucoma" for t, _ in pairs)
 
 
 def test_load(server, project):
