@@ -13,18 +13,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, precision_recall_fscore_support,
-                             roc_auc_score, roc_curve)
+from functools import partial
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, precision_recall_fscore_support, roc_curve
 
 from .augment import BatchAugment, augment_batch, resize_u8
 from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, save_json
 from .data import SOURCE_COL, FundusDataset, eval_tfms, image_stats, load_manifest, model_pixels, ood_reasons, open_image, to_input
-from .model import build_model, load_checkpoint
-from .train import confusion_figure, evaluate, pick_device, tta_logits
+from .model import build_model, calibrated_softmax, load_checkpoint
+from .metrics import (binary_auc, bootstrap_ci, class_f1, confidence_bins, confusion, confusion_figure, ece, evaluate,
+                                    macro_f1, tta_logits)
+from .train import pick_device
 
 # %% auto #0
-__all__ = ['CAMERA_CHANGES', 'CAMERA_WARN', 'class_metrics', 'bootstrap_ci', 'macro_f1', 'class_f1', 'ece', 'fit_temperature',
-           'roc_figure', 'reliability_figure', 'curves_figure', 'worst_figure', 'camera_sensitivity', 'external_images',
+__all__ = ['CAMERA_CHANGES', 'CAMERA_WARN', 'class_metrics', 'fit_temperature', 'roc_figure', 'reliability_figure',
+           'curves_figure', 'worst_figure', 'camera_sensitivity', 'external_images', 'balanced_accuracy', 'class_auc',
            'external_metrics', 'per_source', 'load_run', 'evaluate_model', 'evaluate_run', 'evaluate_external']
 
 # %% ../nbs/06_evaluate.ipynb #c3709daf
@@ -33,31 +35,13 @@ def class_metrics(y, probs, classes=CLASSES)->dict:
     y, probs = np.asarray(y), np.asarray(probs); pred = probs.argmax(1); k = len(classes)
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=range(k), zero_division=0)
     onehot = np.eye(k)[y]
-    auc = [float(roc_auc_score(onehot[:, i], probs[:, i])) if 0 < onehot[:, i].sum() < len(y) else float("nan") for i in range(k)]
+    auc = [binary_auc(onehot[:, i], probs[:, i]) for i in range(k)]
     return dict(accuracy=float(accuracy_score(y, pred)), balanced_accuracy=float(balanced_accuracy_score(y, pred)),
-                macro_f1=float(f1_score(y, pred, average="macro", labels=range(k), zero_division=0)),
+                macro_f1=macro_f1(y, pred, range(k)),
                 per_class={c: dict(precision=float(p[i]), recall=float(r[i]), f1=float(f[i]), support=int(s[i]), roc_auc=auc[i])
                            for i, c in enumerate(classes)})
 
-# %% ../nbs/06_evaluate.ipynb #c0db34ba
-def bootstrap_ci(y, pred, metric, n:int=1000, seed:int=0, alpha:float=0.05):
-    "Percentile bootstrap (1-alpha) interval of `metric(y, pred)` (a pair, or a pair of arrays for vector metrics)."
-    y, pred = np.asarray(y), np.asarray(pred); rng = np.random.default_rng(seed)
-    stats = np.array([metric(y[i], pred[i]) for i in (rng.integers(0, len(y), len(y)) for _ in range(n))])
-    lo, hi = np.nanquantile(stats, alpha / 2, axis=0), np.nanquantile(stats, 1 - alpha / 2, axis=0)   # nan: undefined on that resample
-    return (float(lo), float(hi)) if np.ndim(lo) == 0 else (lo.tolist(), hi.tolist())
-
-def macro_f1(y, pred): return f1_score(y, pred, average="macro", labels=range(len(CLASSES)), zero_division=0)
-def class_f1(y, pred): return f1_score(y, pred, average=None, labels=range(len(CLASSES)), zero_division=0)
-
 # %% ../nbs/06_evaluate.ipynb #f9827983
-def ece(probs, y, bins:int=15)->float:
-    "Expected calibration error: mean |accuracy - confidence| over equal-width confidence bins, weighted by count."
-    probs, y = np.asarray(probs), np.asarray(y)
-    conf, correct = probs.max(1), probs.argmax(1) == y
-    idx = np.minimum((conf * bins).astype(int), bins - 1)
-    return float(sum(abs(correct[idx == b].mean() - conf[idx == b].mean()) * (idx == b).mean() for b in range(bins) if (idx == b).any()))
-
 def fit_temperature(logits, y, max_iter:int=200)->float:
     "The temperature T > 0 minimising the NLL of softmax(logits / T) on (`logits`, `y`)."
     logits, y = torch.as_tensor(np.asarray(logits), dtype=torch.float64), torch.as_tensor(np.asarray(y))
@@ -74,17 +58,15 @@ def roc_figure(y, probs, classes=CLASSES):
     fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=100)
     onehot = np.eye(len(classes))[np.asarray(y)]
     for i, c in enumerate(classes):
-        if 0 < onehot[:, i].sum() < len(y):
-            fpr, tpr, _ = roc_curve(onehot[:, i], probs[:, i])
-            ax.plot(fpr, tpr, label=f"{c} ({roc_auc_score(onehot[:, i], probs[:, i]):.3f})")
+        if np.isnan(auc := binary_auc(onehot[:, i], probs[:, i])): continue
+        fpr, tpr, _ = roc_curve(onehot[:, i], probs[:, i])
+        ax.plot(fpr, tpr, label=f"{c} ({auc:.3f})")
     ax.plot([0, 1], [0, 1], "k:", lw=0.8); ax.set(xlabel="false positive rate", ylabel="true positive rate")
     ax.legend(fontsize=7); fig.tight_layout(); return fig
 
 def reliability_figure(probs, y, bins:int=15, label="model"):
     "Reliability diagram: accuracy per confidence bin against the diagonal."
-    probs, y = np.asarray(probs), np.asarray(y); conf, correct = probs.max(1), probs.argmax(1) == y
-    idx = np.minimum((conf * bins).astype(int), bins - 1); centers = (np.arange(bins) + 0.5) / bins
-    acc = [correct[idx == b].mean() if (idx == b).any() else np.nan for b in range(bins)]
+    acc, _, _ = confidence_bins(probs, y, bins); centers = (np.arange(bins) + 0.5) / bins
     fig, ax = plt.subplots(figsize=(3.8, 3.6), dpi=100)
     ax.bar(centers, acc, width=1 / bins, edgecolor="k", alpha=0.7, label=f"{label} (ECE {ece(probs, y, bins):.3f})")
     ax.plot([0, 1], [0, 1], "k:"); ax.set(xlabel="confidence", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
@@ -150,20 +132,25 @@ def external_images(folder)->list[tuple[Path, str]]:
     if not out: raise EyeError(f"{folder}: no images in <class>/ folders ({', '.join(CLASSES)})")
     return out
 
-def _auc(a, s): return float(roc_auc_score(a, s)) if 0 < np.sum(a) < len(a) else float("nan")
+def balanced_accuracy(y, pred)->float:
+    "Mean recall over the classes present in `y` (an external set may hold only some)."
+    y, pred = np.asarray(y), np.asarray(pred)
+    return float(np.mean([(pred[y == c] == c).mean() for c in np.unique(y)]))
+
+def class_auc(y, probs, c:int)->float:
+    "ROC AUC of class `c`'s probability, its images against the other images present."
+    return binary_auc(np.asarray(y) == c, np.asarray(probs)[:, c])
 
 def external_metrics(y, probs, classes=CLASSES, n_boot:int=1000)->dict:
     "Accuracy, balanced accuracy, per-class recall and ROC AUC with 95% bootstrap CIs, and the confusion matrix, over the classes in `y`."
     y, probs = np.asarray(y), np.asarray(probs); pred = probs.argmax(1); present = sorted(set(y.tolist()))
-    auc = lambda c: (lambda a, s: _auc(a == c, s[:, c]))   # class c against the other images present
-    bal = lambda a, b: float(np.mean([(b[a == c] == c).mean() for c in np.unique(a)]))
     other = np.where(np.isin(pred, present), pred, -1)
     return dict(n=int(len(y)), classes=[classes[c] for c in present],
                 accuracy=float(accuracy_score(y, pred)), accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot),
-                balanced_accuracy=bal(y, pred), balanced_accuracy_ci=bootstrap_ci(y, pred, bal, n_boot),
+                balanced_accuracy=balanced_accuracy(y, pred), balanced_accuracy_ci=bootstrap_ci(y, pred, balanced_accuracy, n_boot),
                 per_class={classes[c]: dict(recall=float((pred[y == c] == c).mean()), support=int((y == c).sum()),
                                             recall_ci=bootstrap_ci(y[y == c], pred[y == c], accuracy_score, n_boot),
-                                            **(dict(roc_auc=auc(c)(y, probs), roc_auc_ci=bootstrap_ci(y, probs, auc(c), n_boot))
+                                            **(dict(roc_auc=class_auc(y, probs, c), roc_auc_ci=bootstrap_ci(y, probs, partial(class_auc, c=c), n_boot))
                                                if len(present) > 1 else dict(roc_auc=None, roc_auc_ci=None))) for c in present},
                 confusion=[[int(((y == r) & (other == c)).sum()) for c in present + [-1]] for r in present],
                 confusion_columns=[classes[c] for c in present] + ["other"])
@@ -175,8 +162,8 @@ def per_source(y, probs, sources, n_boot:int=1000)->dict:
     out = {}
     for s in sorted(set(sources.tolist())):
         ys, ps = y[sources == s], probs[sources == s]; labels = sorted(set(ys.tolist()))
-        f1 = lambda a, b, labels=labels: f1_score(a, b, average="macro", labels=labels, zero_division=0)
-        out[s] = dict(macro_f1=float(f1(ys, ps.argmax(1))), macro_f1_ci=bootstrap_ci(ys, ps.argmax(1), f1, n_boot),
+        f1 = partial(macro_f1, labels=labels)
+        out[s] = dict(macro_f1=f1(ys, ps.argmax(1)), macro_f1_ci=bootstrap_ci(ys, ps.argmax(1), f1, n_boot),
                       **external_metrics(ys, ps, n_boot=n_boot))
     return out
 
@@ -207,14 +194,14 @@ def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=N
     if len(ds) == 0: raise EyeError(f"{data}: the {split} split is empty")
     T = fit_temperature(*_logits(model, vl, device, tta))
     logits, y = _logits(model, tl, device, tta)
-    raw, cal = F.softmax(torch.tensor(logits), 1).numpy(), F.softmax(torch.tensor(logits / T), 1).numpy()
+    raw, cal = (calibrated_softmax(torch.tensor(logits), t).numpy() for t in (1.0, T))
     pred = cal.argmax(1)
     images = np.load(data/f"cache/{split}.npy", mmap_mode="r")[[i for i, _ in ds.rows]]
     sources = [r.get(SOURCE_COL) or "" for r in load_manifest(data) if r["split"] == split]   # the order of `ds.rows`
     m = dict(split=split, n=int(len(y)), run=meta.get("run"), data_version=rep["data_version"], **class_metrics(y, cal),
              accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot), macro_f1_ci=bootstrap_ci(y, pred, macro_f1, n_boot),
              per_class_f1_ci=dict(zip(CLASSES, map(list, zip(*bootstrap_ci(y, pred, class_f1, n_boot))))),
-             confusion=np.bincount(y * len(CLASSES) + pred, minlength=len(CLASSES)**2).reshape(len(CLASSES), -1).tolist(),
+             confusion=confusion(y, pred),
              temperature=T, tta=tta, ece_before=ece(raw, y), ece_after=ece(cal, y),
              shortcut=rep.get("shortcuts"), sources=rep.get("sources"),
              per_source=per_source(y, cal, sources, n_boot) if len(set(sources)) > 1 else None,

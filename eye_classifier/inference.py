@@ -20,6 +20,8 @@ from tqdm.auto import tqdm
 
 from .core import IMAGE_EXTS, EyeError, paths, user_errors
 from .data import eval_tfms, input_spec, model_pixels, open_image, preprocess, to_input, to_rgb
+from .metrics import mirror_mean
+from .model import calibrated_softmax
 from .registry import DEFAULT_NAME, ModelVersion, load_version, seal
 
 # %% auto #0
@@ -31,7 +33,7 @@ class Calibrated(nn.Module):
     "A classifier whose output is softmax(logits / temperature)."
     def __init__(self, model:nn.Module, temperature:float=1.0):
         super().__init__(); self.model, self.temperature = model, float(temperature)
-    def forward(self, x): return F.softmax(self.model(x) / self.temperature, dim=1)
+    def forward(self, x): return calibrated_softmax(self.model(x), self.temperature)
 
 EXPORTS = {"onnx": "model.onnx", "torchscript": "model.ts"}
 
@@ -89,7 +91,7 @@ def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1
 def mirrored(run):
     "Test-time augmentation of a backend `run` (images -> calibrated probabilities): the image and its mirror image, log-probabilities averaged."
     def f(x):
-        lp = (np.log(np.clip(run(x), 1e-12, 1)) + np.log(np.clip(run(x.flip(-1)), 1e-12, 1))) / 2
+        lp = mirror_mean(lambda v: np.log(np.clip(run(v), 1e-12, 1)), x)
         e = np.exp(lp - lp.max(1, keepdims=True)); return e / e.sum(1, keepdims=True)
     return f
 

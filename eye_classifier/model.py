@@ -19,7 +19,7 @@ from .data import CROP
 
 # %% auto #0
 __all__ = ['ARCHS', 'conv_bn', 'ResBlock', 'LocalNorm', 'local_norm_layer', 'ResUNet', 'feature_shapes', 'ResNet18',
-           'build_model', 'save_checkpoint', 'load_checkpoint', 'count_params', 'count_macs']
+           'calibrated_softmax', 'build_model', 'save_checkpoint', 'load_checkpoint', 'count_params', 'count_macs']
 
 # %% ../nbs/03_model.ipynb #0e51ae8c
 def conv_bn(cin:int, cout:int, stride:int=1)->nn.Sequential:
@@ -175,13 +175,19 @@ class ResNet18(ResNet):
     def cam_layers(self)->dict: return {f"layer{i}": getattr(self, f"layer{i}") for i in range(1, 5)}
 
 # %% ../nbs/03_model.ipynb #fe23bdef
+def calibrated_softmax(logits:torch.Tensor, # (batch, num_classes)
+                       temperature:float=1.0 # softmax temperature
+                      )->torch.Tensor: # (batch, num_classes), each row summing to 1
+    "Class probabilities `softmax(logits / temperature)`."
+    return F.softmax(logits / temperature, dim=1)
+
 @patch
 def predict_proba(self:ResUNet|ResNet18,
                   x:torch.Tensor, # a batch of normalised images
                   temperature:float=1.0 # softmax temperature
                  )->torch.Tensor: # (batch, num_classes), each row summing to 1
     "Class probabilities, `softmax(logits / temperature)`."
-    return F.softmax(self(x) / temperature, dim=1)
+    return calibrated_softmax(self(x), temperature)
 
 # %% ../nbs/03_model.ipynb #b1fd664f
 ARCHS = dict(resunet=ResUNet, resnet18=ResNet18)

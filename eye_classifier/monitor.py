@@ -16,9 +16,10 @@ from scipy.stats import ks_2samp
 
 from .core import CLASSES, EyeError, atomic_write, load_json, paths, save_json, sha256_bytes, user_errors
 from .data import STAT_KEYS, probe
+from .metrics import psi, shares_psi
 
 # %% auto #0
-__all__ = ['UNGRADABLE', 'LABELS', 'NOTE_MAX', 'FEEDBACK_CSV', 'FEEDBACK_COLS', 'EXTS', 'PredictionLog', 'psi', 'mix_psi',
+__all__ = ['UNGRADABLE', 'LABELS', 'NOTE_MAX', 'FEEDBACK_CSV', 'FEEDBACK_COLS', 'EXTS', 'PredictionLog', 'mix_psi',
            'drift_report', 'drift_figure', 'UnknownPrediction', 'feedback_dir', 'check_label', 'read_feedback',
            'write_feedback', 'FeedbackStore', 'picture_fate', 'wilson_ci', 'agreement', 'agreement_line',
            'confusion_table', 'main']
@@ -62,20 +63,11 @@ class PredictionLog:
         return next(iter(self._rows("WHERE pid = ?", [pid], 1)), None)
 
 # %% ../nbs/10_monitor.ipynb #1653308d
-def psi(ref, cur, bins:int=10, eps:float=1e-4)->float:
-    "Population stability index of `cur` against `ref`, with bins at the reference's quantiles."
-    ref, cur = np.asarray(ref, float), np.asarray(cur, float)
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)))
-    if len(edges) < 3: edges = np.array([ref.min() - 1e-9, ref.max() + 1e-9])
-    edges[0], edges[-1] = -np.inf, np.inf
-    p = np.histogram(ref, edges)[0] / len(ref) + eps; q = np.histogram(cur, edges)[0] / max(len(cur), 1) + eps
-    return float(np.sum((q - p) * np.log(q / p)))
-
 def mix_psi(ref_mix:dict, labels:list[str], eps:float=1e-3)->float:
     "PSI of the class mix of predicted `labels` against `ref_mix`."
     p = np.array([ref_mix.get(c, 0) for c in CLASSES]) + eps
     q = np.array([labels.count(c) / max(len(labels), 1) for c in CLASSES]) + eps
-    return float(np.sum((q - p) * np.log(q / p)))
+    return shares_psi(p, q)
 
 # %% ../nbs/10_monitor.ipynb #2798a6ce
 def drift_report(reference:dict, rows:list[dict], threshold:float=0.25, min_rows:int=30, alpha:float=0.01)->dict:

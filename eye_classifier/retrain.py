@@ -17,7 +17,7 @@ from sklearn.metrics import accuracy_score
 
 from .core import CLASSES, EyeError, Fraction, load_config, load_json, paths, save_json, save_yaml, user_errors
 from .data import dataset_sources, list_raw, load_manifest, load_spec, read_raw
-from .evaluate import bootstrap_ci, macro_f1
+from .metrics import bootstrap_ci, macro_f1
 from .registry import DEFAULT_NAME, ModelVersion, aliases, annotate, load_version, promote, version_splits, versions
 from .inference import Predictor
 from .pipeline import has_images, run_pipeline

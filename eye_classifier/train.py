@@ -10,13 +10,10 @@ from typing import Annotated, Literal
 from datetime import datetime
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-import torch.nn.functional as F
-from sklearn.metrics import confusion_matrix, f1_score
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
@@ -28,13 +25,13 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .augment import BatchAugment, train_loader
 from .data import FundusDataset, get_loaders, train_reference
+from .metrics import confusion_figure, evaluate, to_device
 from .model import build_model, load_checkpoint, save_checkpoint
 
 # %% auto #0
-__all__ = ['TrainConfig', 'device_name', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'tta_logits', 'evaluate',
-           'Recipe', 'build_training', 'rng_state', 'set_rng_state', 'dist_setup', 'broadcast_flag', 'confusion_figure',
-           'new_run_dir', 'input_norm', 'may_stop', 'Training', 'start', 'run_epoch', 'finish', 'fit', 'train_parser',
-           'main']
+__all__ = ['TrainConfig', 'device_name', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'Recipe',
+           'build_training', 'rng_state', 'set_rng_state', 'dist_setup', 'broadcast_flag', 'new_run_dir', 'input_norm',
+           'may_stop', 'Training', 'start', 'run_epoch', 'finish', 'fit', 'train_parser', 'main']
 
 # %% ../nbs/05_train.ipynb #d9809f74
 @dataclass
@@ -98,10 +95,6 @@ def warmup_cosine(opt, total_steps:int, warmup_steps:int):
     return torch.optim.lr_scheduler.LambdaLR(opt, f)
 
 # %% ../nbs/05_train.ipynb #0cad9adb
-def _to(x, y, device):
-    nb = device.type == "cuda"
-    return x.to(device, non_blocking=nb, memory_format=torch.channels_last), y.to(device, non_blocking=nb)
-
 def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=None, clip_grad:float=1.0, desc="train", ema=None,
                     ema_warmup:int=0): # optimiser steps during which `ema` copies the weights instead of averaging them
     "One pass over `loader` (updating the `AveragedModel` `ema` after each step); returns mean loss, accuracy and images/s."
@@ -109,7 +102,7 @@ def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=No
     tot, correct, n, t0 = 0.0, 0, 0, time.perf_counter()
     bar = tqdm(loader, desc=desc, leave=False, disable=None)
     for x, y in bar:
-        x, y = _to(x, y, device)
+        x, y = to_device(x, y, device)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             logits = model(x); loss = loss_fn(logits, y)
         opt.zero_grad(set_to_none=True)
@@ -123,29 +116,6 @@ def train_one_epoch(model, loader, opt, sched, scaler, loss_fn, device, dtype=No
         tot += loss.item() * len(y); correct += (logits.argmax(1) == y).sum().item(); n += len(y)
         bar.set_postfix(loss=f"{tot/n:.3f}", img_s=f"{n/(time.perf_counter()-t0):.0f}")
     return dict(loss=tot / max(n, 1), acc=correct / max(n, 1), images_per_s=n / (time.perf_counter() - t0))
-
-# %% ../nbs/05_train.ipynb #ed9d9990
-def tta_logits(model, x:torch.Tensor, tta:bool=False)->torch.Tensor:
-    "`model(x)`, or with `tta` the mean of the logits of `x` and of its mirror image."
-    logits = model(x).float()
-    return (logits + model(x.flip(-1)).float()) / 2 if tta else logits
-
-@torch.no_grad()
-def evaluate(model, loader, device, dtype=None, tta:bool=False)->dict:
-    "Loss, accuracy, macro-F1, confusion matrix and probabilities of `model` on `loader` (`tta`: logits averaged with the mirror image's)."
-    model.eval()
-    probs, ys, tot = [], [], 0.0
-    for x, y in loader:
-        x, y = _to(x, y, device)
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            logits = tta_logits(model, x, tta)
-        tot += F.cross_entropy(logits, y, reduction="sum").item()
-        probs.append(logits.softmax(1).cpu()); ys.append(y.cpu())
-    p, y = torch.cat(probs).numpy(), torch.cat(ys).numpy()
-    pred = p.argmax(1)
-    return dict(loss=tot / max(len(y), 1), acc=float((pred == y).mean()) if len(y) else 0.0,
-                macro_f1=float(f1_score(y, pred, average="macro", labels=range(len(CLASSES)), zero_division=0)),
-                confusion=confusion_matrix(y, pred, labels=range(len(CLASSES))).tolist(), probs=p, targets=y)
 
 # %% ../nbs/05_train.ipynb #235a8912
 @dataclass
@@ -217,22 +187,6 @@ def broadcast_flag(flag:bool, device:torch.device)->bool:
     t = torch.tensor([int(flag)], device=device); dist.broadcast(t, 0); return bool(t.item())
 
 # %% ../nbs/05_train.ipynb #a04563df
-def confusion_figure(cm, classes=CLASSES, normalize:bool=False):
-    "A matplotlib confusion-matrix figure (counts, or rows normalised to recall)."
-    cm = np.asarray(cm, dtype=float)
-    if normalize: cm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=100)
-    ax.imshow(cm, cmap="Blues")
-    for i in range(len(classes)):
-        for j in range(len(classes)):
-            ax.text(j, i, f"{cm[i, j]:.2f}" if normalize else int(cm[i, j]), ha="center", va="center",
-                    color="white" if cm[i, j] > cm.max() / 2 else "black", fontsize=8)
-    short = [c.replace("diabetic_retinopathy", "DR") for c in classes]
-    ax.set(xticks=range(len(classes)), yticks=range(len(classes)), xticklabels=short, yticklabels=short,
-           xlabel="predicted", ylabel="true")
-    plt.setp(ax.get_xticklabels(), rotation=30, ha="right"); fig.tight_layout()
-    return fig
-
 def _log_epoch(tb, ep, tr, va, lr):
     for k, v in dict(loss=(tr["loss"], va["loss"]), accuracy=(tr["acc"], va["acc"])).items():
         tb.add_scalars(k, {"train": v[0], "val": v[1]}, ep)
