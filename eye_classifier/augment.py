@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import EyeError
+from .core import LUMA, EyeError
 from .data import CROP, FundusDataset
 
 # %% auto #0
@@ -49,7 +49,7 @@ class BatchAugment:
                     blur=torch.rand(n, generator=g) * self.blur * s)
 
 # %% ../nbs/04_augment.ipynb #7a49c666
-def _luma(x): return x[:, 0:1] * 0.299 + x[:, 1:2] * 0.587 + x[:, 2:3] * 0.114
+def _luma(x): return x[:, 0:1] * LUMA[0] + x[:, 1:2] * LUMA[1] + x[:, 2:3] * LUMA[2]
 
 @torch.no_grad()
 def augment_batch(x:torch.Tensor, # uint8 NCHW batch, on any device

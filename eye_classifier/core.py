@@ -16,9 +16,10 @@ from fastcore.docments import docments
 from pydantic import Field, TypeAdapter, ValidationError
 
 # %% auto #0
-__all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'Fraction', 'canon_class', 'EyeError', 'TooLarge', 'BadImage', 'NoModel',
-           'user_errors', 'project_root', 'paths', 'seed_everything', 'sha256_bytes', 'sha256_file', 'atomic_write',
-           'save_json', 'load_json', 'save_yaml', 'load_yaml', 'load_config', 'yaml_mapping', 'add_flags']
+__all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'LUMA', 'Fraction', 'canon_class', 'EyeError', 'TooLarge', 'BadImage',
+           'NoModel', 'user_errors', 'project_root', 'paths', 'seed_everything', 'sha256_bytes', 'sha256_file',
+           'atomic_write', 'save_json', 'load_json', 'save_yaml', 'load_yaml', 'load_config', 'yaml_mapping',
+           'add_flags']
 
 # %% ../nbs/00_core.ipynb #69e48d25
 CLASSES = ("cataract", "diabetic_retinopathy", "glaucoma", "normal")
@@ -32,6 +33,9 @@ def canon_class(name:str # a folder name such as `Diabetic Retinopathy`
 
 # %% ../nbs/00_core.ipynb #fca69496
 SYNTH_MARK = b"eye_classifier synthetic fundus"  # the JPEG comment of every synthetic image
+
+# %% ../nbs/00_core.ipynb #41a07aa8
+LUMA = (0.299, 0.587, 0.114)  # weights of R, G, B in a pixel's brightness (ITU-R BT.601, as PIL's `convert("L")`)
 
 # %% ../nbs/00_core.ipynb #8af8351e
 class EyeError(Exception):

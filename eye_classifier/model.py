@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.resnet import BasicBlock, ResNet
 
-from .core import CLASSES, EyeError, atomic_write
+from .core import CLASSES, LUMA, EyeError, atomic_write
 from .data import CROP
 
 # %% auto #0
@@ -51,7 +51,7 @@ class LocalNorm(nn.Module):
         super().__init__()
         self.sigma, self.gain, self.threshold, self.erode = float(sigma), float(gain), float(threshold), float(erode)
         self.fov, self.standardise = float(fov), bool(standardise)
-        self.register_buffer("luma", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
 
     def extra_repr(self): return f"sigma={self.sigma:.4f}, gain={self.gain}, fov={self.fov}, standardise={self.standardise}"
 

@@ -13,11 +13,11 @@ from fastcore.script import call_parse
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
-from .core import CLASSES, SYNTH_MARK, EyeError, atomic_write, user_errors
+from .core import CLASSES, LUMA, SYNTH_MARK, EyeError, atomic_write, user_errors
 
 # %% auto #0
-__all__ = ['RIM', 'CUP', 'RETINA', 'VESSEL', 'HAEM', 'EXUDATE', 'VEIL', 'LUMA', 'CAMERAS', 'FundusParams', 'draw_params',
-           'vessel_mask', 'lesion_masks', 'render', 'synth_fundus', 'make_synth', 'main']
+__all__ = ['RIM', 'CUP', 'RETINA', 'VESSEL', 'HAEM', 'EXUDATE', 'VEIL', 'CAMERAS', 'FundusParams', 'draw_params', 'vessel_mask',
+           'lesion_masks', 'render', 'synth_fundus', 'make_synth', 'main']
 
 # %% ../nbs/02_synth.ipynb #942485b4
 @dataclasses.dataclass
@@ -141,7 +141,6 @@ def lesion_masks(p:FundusParams, rng:np.random.Generator)->tuple[np.ndarray, np.
 RETINA = np.array([0.9, 0.36, 0.16], np.float32)
 VESSEL, HAEM = np.array([0.5, 0.78, 0.72], np.float32), np.array([0.55, 0.85, 0.85], np.float32)
 EXUDATE, VEIL = np.array([1.0, 0.88, 0.35], np.float32), np.array([0.95, 0.9, 0.8], np.float32)
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 # %% ../nbs/02_synth.ipynb #ec2df950
 def _retina(p, rng):
@@ -176,7 +175,7 @@ def render(p:FundusParams, rng:np.random.Generator)->Image.Image:
     fundus = np.clip((1 - np.sqrt(rn2))*(p.radius/3) + 0.5, 0, 1)
     mean = np.einsum("ij,ijc->c", fundus, img)/fundus.sum()
     target = np.array([1, p.green, p.blue], np.float32)
-    target *= p.luma/(target @ LUMA)
+    target *= p.luma/(target @ np.asarray(LUMA, np.float32))   # `core.LUMA`
     img *= fundus[..., None]*(target/mean).astype(np.float32)
     grain = rng.integers(0, 256, img.shape, dtype=np.uint8) - np.float32(127.5)
     img += grain*np.float32(p.noise*12**0.5/256)  # uniform noise with standard deviation `noise`
