@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI, File, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from fastcore.basics import patch
 from fastcore.script import call_parse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
@@ -28,9 +29,9 @@ from .synth import make_synth
 
 # %% auto #0
 __all__ = ['MAX_BYTES', 'LOW_CONFIDENCE', 'DISCLAIMER', 'NO_MODEL', 'STATUS', 'ROUTES', 'BODY_SLACK', 'access_log', 'Held',
-           'Metrics', 'Service', 'check_upload', 'predict_many', 'predict_bytes', 'give_feedback', 'status_of', 'Gate',
-           'Feedback', 'create_api', 'examples', 'model_markdown', 'photo', 'predict_ui', 'batch_ui', 'FeedbackFlag',
-           'feedback_ui', 'create_demo', 'create_app', 'serve_main', 'bench_serving']
+           'Metrics', 'Service', 'check_upload', 'status_of', 'Gate', 'Feedback', 'create_api', 'examples',
+           'model_markdown', 'photo', 'predict_ui', 'batch_ui', 'FeedbackFlag', 'feedback_ui', 'create_demo',
+           'create_app', 'serve_main']
 
 # %% ../nbs/11_app.ipynb #8b4cdcf2
 class Held:
@@ -151,6 +152,7 @@ def check_upload(data:bytes, name:str="upload", pred:Predictor|None=None):
     if len(data) > MAX_BYTES: raise TooLarge(f"{name}: too large ({len(data) / 2**20:.1f} MB; the limit is 20 MB)")
     return pred.decode(data, name) if pred else load_image(data, name)
 
+@patch
 def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api", hold:bool=True)->list:
     "Check every upload, predict the good ones in one batch, flag, log and (`hold`) keep each for feedback: a result dict or an `EyeError` per item."
     pred, ref = self.current   # one version answers the whole call, even if the alias moves meanwhile
@@ -170,18 +172,18 @@ def predict_many(self:Service, items:list[tuple[bytes, str]], source:str="api", 
         out[i] = dict(r, prediction_id=pid, latency_ms=round(latency, 1), low_confidence=r["confidence"] < LOW_CONFIDENCE, out_of_distribution=ood)
     return out
 
+@patch
 def predict_bytes(self:Service, data:bytes, name:str="upload", source:str="api")->dict:
     "Check, predict, flag and log one uploaded image; `EyeError` when the upload is not usable."
     r = self.predict_many([(data, name)], source)[0]
     if isinstance(r, EyeError): raise r
     return r
 
+@patch
 def give_feedback(self:Service, pid:str, label:str, keep_image:bool=False, note:str="")->dict:
     "Store a clinician's answer to prediction `pid`; with consent, the upload held under its id is kept too."
     self.flush()   # the prediction's log row may still be queued
     return self.feedback.record(pid, label, keep_image, note, self.held.get(pid) if keep_image else None)
-
-Service.predict_many, Service.predict_bytes, Service.give_feedback = predict_many, predict_bytes, give_feedback
 
 # %% ../nbs/11_app.ipynb #c19a566e
 STATUS = {TooLarge: 413, BadImage: 422, NoModel: 503, UnknownPrediction: 404}   # any other EyeError is the client's input: 422
@@ -464,21 +466,3 @@ def serve_main(host:str="127.0.0.1",     # interface to listen on
         print(f"serving {svc.predictor or 'no model yet (run `make run`)'} at http://{host}:{port}  (API docs: /docs, "
               f"metrics: /metrics, API key {key})", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-
-# %% ../nbs/11_app.ipynb #4897dced
-def bench_serving(url:str, payloads:list, n:int=318, concurrency:int=16, api_key:str|None=None, warmup:int=16)->dict:
-    "Requests/s, p50 and p95 latency (ms) and errors of `n` posts of `payloads` (`(name, bytes)`) at `concurrency`."
-    import httpx
-    from concurrent.futures import ThreadPoolExecutor
-    headers = {"X-API-Key": api_key} if api_key else {}
-    with httpx.Client(base_url=url, timeout=120, headers=headers, limits=httpx.Limits(max_connections=concurrency)) as client:
-        def one(i):
-            name, data = payloads[i % len(payloads)]; t0 = time.perf_counter()
-            r = client.post("/v1/predict", files={"file": (name, data, "image/jpeg")})
-            return r.status_code, (time.perf_counter() - t0) * 1000
-        with ThreadPoolExecutor(concurrency) as ex:
-            list(ex.map(one, range(warmup)))
-            t0 = time.perf_counter(); res = list(ex.map(one, range(n))); wall = time.perf_counter() - t0
-    ms = sorted(m for _, m in res)
-    return dict(requests=n, concurrency=concurrency, errors=sum(c != 200 for c, _ in res), req_per_s=round(n / wall, 1),
-                p50_ms=round(ms[len(ms) // 2], 1), p95_ms=round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1))

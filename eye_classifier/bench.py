@@ -5,6 +5,7 @@
 # %% ../nbs/12_bench.ipynb #328666e6
 from __future__ import annotations
 import io, json, os, platform, resource, shutil, socket, subprocess, sys, tempfile, time, warnings
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -19,20 +20,19 @@ from torch.profiler import ProfilerActivity, profile
 from .core import CLASSES, EyeError, atomic_write, load_json, load_yaml, paths, save_json, user_errors
 from .augment import BatchAugment, train_loader
 from .data import prepare
-from .app import bench_serving
-from .inference import EXPORTS, _backend, _sample_batch, bench_scoring, export
+from .inference import EXPORTS, Predictor, export, load_backend, sample_batch
 from .model import build_model, count_macs
-from .pipeline import run_pipeline
-from .registry import load_version, package_versions
+from .pipeline import STAGES, run_pipeline
+from .registry import DEFAULT_NAME, load_version, package_versions
 from .synth import make_synth, synth_fundus
 from .train import TrainConfig, build_training
 
 # %% auto #0
-__all__ = ['BACKENDS', 'STAGES', 'GPU_VARIANTS', 'FULL', 'QUICK', 'SECTIONS', 'TITLES', 'LABELS', 'machine', 'contention',
-           'spread', 'figure', 'timed', 'scratch_home', 'quietly', 'bench_prepare', 'bench_loading', 'measure_training',
-           'in_child', 'matmul_peak', 'bench_training', 'profile_step', 'bench_inference', 'bench_api',
-           'bench_pipeline', 'bench_gpu', 'bench_real', 'check_targets', 'BenchConfig', 'section_md', 'to_markdown',
-           'bench', 'main']
+__all__ = ['BACKENDS', 'GPU_VARIANTS', 'FULL', 'QUICK', 'SECTIONS', 'TITLES', 'LABELS', 'machine', 'contention', 'spread',
+           'figure', 'timed', 'scratch_home', 'quietly', 'bench_prepare', 'bench_loading', 'measure_training',
+           'in_child', 'matmul_peak', 'bench_training', 'profile_step', 'bench_scoring', 'bench_inference',
+           'bench_serving', 'bench_api', 'bench_pipeline', 'bench_gpu', 'bench_real', 'check_targets', 'BenchConfig',
+           'section_md', 'to_markdown', 'bench', 'main']
 
 # %% ../nbs/12_bench.ipynb #8ad9374b
 def _cpu_model()->str:
@@ -198,6 +198,14 @@ def profile_step(arch:str="resunet", image_size:int=128, batch_size:int=32, rows
 # %% ../nbs/12_bench.ipynb #6ad953b0
 BACKENDS = {"eager": "torch", "torchscript": "torchscript", "onnxruntime": "onnx"}
 
+def bench_scoring(files, model:str="production", backend:str="onnx", batch_size:int=32, name:str=DEFAULT_NAME, root=None)->dict:
+    "Images per second of `Predictor.score` over `files` (after one warm-up batch), with the settings that produced it."
+    p = Predictor.load(model, backend, name, root); files = list(files)
+    list(p.score(files[:batch_size], batch_size))
+    t0 = time.perf_counter(); rows = list(p.score(files, batch_size)); dt = time.perf_counter() - t0
+    return dict(images=len(files), errors=sum("error" in r for r in rows), batch_size=batch_size, backend=p.backend,
+                threads=torch.get_num_threads(), seconds=round(dt, 3), img_per_s=round(len(files) / dt, 1))
+
 def bench_inference(ref:str="production", root=None, data=None, n:int=50, repeats:int=3, batch_size:int=32,
                     score_n:int=200)->dict:
     "Batch-1 latency (ms) and batch-`batch_size` throughput (images/s) of model `ref` for each backend in `BACKENDS`, and batch scoring of files."
@@ -205,11 +213,11 @@ def bench_inference(ref:str="production", root=None, data=None, n:int=50, repeat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for fmt in EXPORTS: export(mv.version, fmt, root=root, data=data)
-    x = _sample_batch(mv, data, batch_size)
+    x = sample_batch(mv, data, batch_size)
     x = x[torch.arange(batch_size) % len(x)]
     rows = []
     for name, kind in BACKENDS.items():
-        run = _backend(kind, mv.path/EXPORTS.get(kind, ""), mv.model, mv.info["temperature"])
+        run = load_backend(kind, mv.path/EXPORTS.get(kind, ""), mv.model, mv.info["temperature"])
         rows.append(figure(f"{name}, batch 1", "ms", [1000 * t for t in timed(lambda: run(x[:1]), n, warmup=3)]))
         rows.append(figure(f"{name}, batch {batch_size}", "images/s", [batch_size / t for t in timed(lambda: run(x), repeats)]))
     files = sorted((Path(data).parent/"raw").rglob("*.jpg"))[:score_n] if data else []
@@ -237,6 +245,21 @@ def _wait_healthy(url:str, proc, timeout:float, logf:Path)->float:
         time.sleep(0.2)
     raise RuntimeError(f"eye-serve was not healthy after {timeout:.0f} s:\n{logf.read_text()[-3000:]}")
 
+def bench_serving(url:str, payloads:list, n:int=318, concurrency:int=16, api_key:str|None=None, warmup:int=16)->dict:
+    "Requests/s, p50 and p95 latency (ms) and errors of `n` posts of `payloads` (`(name, bytes)`) at `concurrency`."
+    headers = {"X-API-Key": api_key} if api_key else {}
+    with httpx.Client(base_url=url, timeout=120, headers=headers, limits=httpx.Limits(max_connections=concurrency)) as client:
+        def one(i):
+            name, data = payloads[i % len(payloads)]; t0 = time.perf_counter()
+            r = client.post("/v1/predict", files={"file": (name, data, "image/jpeg")})
+            return r.status_code, (time.perf_counter() - t0) * 1000
+        with ThreadPoolExecutor(concurrency) as ex:
+            list(ex.map(one, range(warmup)))
+            t0 = time.perf_counter(); res = list(ex.map(one, range(n))); wall = time.perf_counter() - t0
+    ms = sorted(m for _, m in res)
+    return dict(requests=n, concurrency=concurrency, errors=sum(c != 200 for c, _ in res), req_per_s=round(n / wall, 1),
+                p50_ms=round(ms[len(ms) // 2], 1), p95_ms=round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1))
+
 def bench_api(home, n:int=50, uploads=(224, 2000), timeout:float=300, load_n:int=318, concurrency:int=16)->dict:
     "Start-up time of `eye-serve` on project `home`, the latency of `/v1/predict` per upload side, and its throughput under load."
     home, port = Path(home), _free_port(); url, logf = f"http://127.0.0.1:{port}", Path(home)/"serve.log"
@@ -262,19 +285,15 @@ def bench_api(home, n:int=50, uploads=(224, 2000), timeout:float=300, load_n:int
     return dict(rows=rows, requests=n)
 
 # %% ../nbs/12_bench.ipynb #326fb422
-STAGES = ("synthesise", "prepare", "train", "evaluate", "register", "promote", "export")
-
 def bench_pipeline(home, **overrides)->dict:
     "Wall time of `run_pipeline` in the project `home`, in total and per stage; `overrides` go to `run_pipeline`."
-    home, marks = Path(home), []
-    t0 = time.perf_counter()
+    home, t0 = Path(home), time.perf_counter()
     with quietly():
         s = run_pipeline(home/"data/raw", home/"data/processed", root=home/"models",
-                         log=lambda msg: marks.append((time.perf_counter(), msg)), **{"out": str(home/"runs"), **overrides})
+                         log=lambda msg: None, **{"out": str(home/"runs"), **overrides})
     total = time.perf_counter() - t0
-    starts = [t for t, msg in marks if msg.startswith("[")] + [marks[-1][0]]
     rows = [figure("run_pipeline, total", "s", [total])]
-    rows += [figure(f"stage: {name}", "s", [b - a]) for name, a, b in zip(STAGES, starts, starts[1:])]
+    rows += [figure(f"stage: {name}", "s", [s["stages"][name]]) for name in STAGES]
     return dict(rows=rows, overrides=overrides, version=s["version"], test_accuracy=s["test_accuracy"],
                 test_macro_f1=s["test_macro_f1"])
 

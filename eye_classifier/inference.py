@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from fastcore.script import call_parse
 from PIL import Image
 from tqdm.auto import tqdm
@@ -25,8 +26,8 @@ from .model import calibrated_softmax
 from .registry import DEFAULT_NAME, ModelVersion, load_version, seal
 
 # %% auto #0
-__all__ = ['EXPORTS', 'Calibrated', 'export', 'mirrored', 'Predictor', 'load_image', 'pixels', 'model_input', 'decode', 'predict',
-           'gradcam', 'expand_images', 'score', 'write_csv', 'bench_scoring', 'predict_main', 'export_main']
+__all__ = ['EXPORTS', 'Calibrated', 'sample_batch', 'export', 'load_backend', 'mirrored', 'Predictor', 'load_image',
+           'expand_images', 'write_csv', 'predict_main', 'export_main']
 
 # %% ../nbs/08_inference.ipynb #8755bc9d
 class Calibrated(nn.Module):
@@ -38,8 +39,8 @@ class Calibrated(nn.Module):
 EXPORTS = {"onnx": "model.onnx", "torchscript": "model.ts"}
 
 # %% ../nbs/08_inference.ipynb #f0b31023
-def _sample_batch(mv:ModelVersion, data=None, n:int=8)->torch.Tensor:
-    "Preprocessed images from the model's dataset cache (random images when it is not at hand)."
+def sample_batch(mv:ModelVersion, data=None, n:int=8)->torch.Tensor:
+    "Preprocessed images from the model's dataset cache (random images when it is not at hand): what export checks and `eye-bench` times."
     p = mv.info["preprocessing"]; tf = eval_tfms(p["image_size"], p["mean"], p["std"])
     cache = Path(data or paths()["processed"])/"cache/test.npy"
     if cache.exists() and np.load(cache, mmap_mode="r").shape[1] == p["prep_size"]:
@@ -51,7 +52,7 @@ def export(ref:str="production", fmt:str="onnx", name:str=DEFAULT_NAME, root=Non
     "Export a model version to ONNX or TorchScript in its folder, after a parity check against eager."
     if fmt not in EXPORTS: raise EyeError(f"--format must be one of {list(EXPORTS)}, not {fmt!r}")
     mv = load_version(ref, name, root); net = Calibrated(mv.model, mv.info["temperature"]).eval()
-    x = _sample_batch(mv, data); dest = mv.path/EXPORTS[fmt]
+    x = sample_batch(mv, data); dest = mv.path/EXPORTS[fmt]
     if dest.exists(): return dest
     tmp = mv.path/f".{dest.name}.tmp"
     with torch.no_grad():
@@ -60,7 +61,7 @@ def export(ref:str="production", fmt:str="onnx", name:str=DEFAULT_NAME, root=Non
             torch.onnx.export(net, (x[:1],), str(tmp), opset_version=17, input_names=["image"], output_names=["probs"],
                               dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}}, dynamo=False)
         else: torch.jit.trace(net, x[:1]).save(str(tmp))
-    got = _backend(fmt, tmp)(x)
+    got = load_backend(fmt, tmp)(x)
     diff = float(np.abs(got - want).max())
     if diff > tol:
         tmp.unlink(); raise EyeError(f"{dest}: parity check failed, max |p_{fmt} - p_eager| = {diff:.2e} > {tol:g}")
@@ -68,7 +69,11 @@ def export(ref:str="production", fmt:str="onnx", name:str=DEFAULT_NAME, root=Non
     return dest
 
 # %% ../nbs/08_inference.ipynb #402339ff
-def _backend(kind:str, path:Path, model:nn.Module|None=None, temperature:float=1.0, threads:int=0):
+def load_backend(kind:str, # torch | torchscript | onnx
+                 path:Path, # the version's export for `kind` (unused for torch)
+                 model:nn.Module|None=None, temperature:float=1.0, # the eager model and its temperature (torch)
+                 threads:int=0): # ONNX Runtime threads (0: its default)
+    "A function from a normalised batch to calibrated probabilities (NumPy) with backend `kind`."
     if kind == "torch":
         net = Calibrated(model, temperature).eval()
         def run(x):
@@ -105,7 +110,7 @@ class Predictor:
         if backend in EXPORTS and not (mv.path/EXPORTS[backend]).exists():
             raise EyeError(f"{mv.path}: no {backend} export; run `eye-export {mv.version} --format {backend}`")
         self.backend = backend
-        run = _backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"], threads)
+        run = load_backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"], threads)
         self._run = mirrored(run) if self.tta else run
         p = mv.info["preprocessing"]   # versions registered before the input spec existed rebuild it from these
         self.spec = mv.info.get("input") or input_spec(p["prep_size"], p["image_size"], p["mean"], p["std"])
@@ -131,6 +136,7 @@ def load_image(img, name:str|None=None)->Image.Image:
     return open_image(p.read_bytes(), name or str(p))
 
 # %% ../nbs/08_inference.ipynb #c3f9f718
+@patch
 def pixels(self:Predictor, img, name:str|None=None)->Image.Image:
     "The cropped, padded, `prep_size` square the model's input is made from: for bytes or a file, exactly what the training cache holds."
     if isinstance(img, Image.Image): return preprocess(img, self.prep_size)   # already decoded: no reduced-scale JPEG decode
@@ -139,29 +145,33 @@ def pixels(self:Predictor, img, name:str|None=None)->Image.Image:
     if not p.is_file(): raise EyeError(f"{p}: no such file")
     return model_pixels(p.read_bytes(), name or str(p), self.prep_size)
 
+@patch
 def model_input(self:Predictor, img, name:str|None=None)->torch.Tensor:
     "The CHW float tensor the model sees for `img` (PIL image, path or bytes), built as the version's input spec says."
     s = self.spec
-    return to_input(pixels(self, img, name), self.image_size, s["mean"], s["std"])
+    return to_input(self.pixels(img, name), self.image_size, s["mean"], s["std"])
 
+@patch
 def decode(self:Predictor, data:bytes, name:str="upload")->Image.Image:
     "Decode image bytes the way the training cache did (a JPEG at reduced scale): `pixels` of the result equals `pixels` of the bytes."
     return open_image(data, name, draft=self.spec["decode"]["jpeg_draft"][0])
 
-Predictor.pixels, Predictor.model_input, Predictor.decode = pixels, model_input, decode
+@patch
+def result(self:Predictor, p)->dict:
+    "The answer for one row `p` of calibrated probabilities: label, confidence, probabilities by class, version."
+    return dict(label=self.classes[int(p.argmax())], confidence=float(p.max()),
+                probs={c: float(v) for c, v in zip(self.classes, p)}, version=self.version)
 
+@patch
 def predict(self:Predictor, images, batch_size:int=32)->list[dict]:
     "Calibrated probabilities for each image (PIL, path or bytes), with label, confidence and model version."
     images = images if isinstance(images, (list, tuple)) else [images]
-    xs = [model_input(self, im) for im in images]
+    xs = [self.model_input(im) for im in images]
     out = []
     for i in range(0, len(xs), batch_size):
         probs = self._run(torch.stack(xs[i:i+batch_size]))
-        out += [dict(label=self.classes[int(p.argmax())], confidence=float(p.max()),
-                     probs={c: float(v) for c, v in zip(self.classes, p)}, version=self.version) for p in probs]
+        out += [self.result(p) for p in probs]
     return out
-
-Predictor.predict = predict
 
 # %% ../nbs/08_inference.ipynb #d36a0d15
 def _cam_layer(model:nn.Module, layer:str|None):
@@ -172,9 +182,10 @@ def _cam_layer(model:nn.Module, layer:str|None):
         return layers[layer]
     return getattr(model, layer or "layer4")
 
+@patch
 def gradcam(self:Predictor, image, layer:str|None=None, target:int|None=None, alpha:float=0.45)->Image.Image:
     "Grad-CAM heat-map of `layer` for class `target` (default: predicted) overlaid on the preprocessed image."
-    im = pixels(self, image)
+    im = self.pixels(image)
     model = self.mv.model; acts = {}
     h = _cam_layer(model, layer).register_forward_hook(lambda m, i, o: acts.update(a=o))
     try:
@@ -187,8 +198,6 @@ def gradcam(self:Predictor, image, layer:str|None=None, target:int|None=None, al
     heat = Image.fromarray(np.uint8(matplotlib.colormaps["jet"](cam)[..., :3] * 255)).resize(im.size, Image.BILINEAR)
     return Image.blend(im, heat, alpha)
 
-Predictor.gradcam = gradcam
-
 # %% ../nbs/08_inference.ipynb #c8adddc0
 def expand_images(items)->list[Path]:
     "Files as given, and the image files under each folder (recursively, sorted)."
@@ -198,15 +207,13 @@ def expand_images(items)->list[Path]:
         else: out.append(it)   # a missing file becomes an error row, not a crash
     return out
 
-def _result(self:Predictor, p)->dict:
-    return dict(label=self.classes[int(p.argmax())], confidence=float(p.max()),
-                probs={c: float(v) for c, v in zip(self.classes, p)}, version=self.version)
-
+@patch
 def _load(self:Predictor, f):
-    try: return model_input(self, f), None
+    try: return self.model_input(f), None
     except EyeError as e: return None, str(e)
     except (OSError, ValueError) as e: return None, f"{f}: {e}"
 
+@patch
 def score(self:Predictor, files, batch_size:int=32, workers:int|None=None, progress:bool=False):
     "Yield `{file, label, confidence, probs, version}` or `{file, error}` for each file, in order, predicting in batches."
     files = list(files)
@@ -214,14 +221,12 @@ def score(self:Predictor, files, batch_size:int=32, workers:int|None=None, progr
          tqdm(total=len(files), unit="img", disable=not progress, desc="predict") as bar:
         for i in range(0, len(files), batch_size):
             chunk = files[i:i+batch_size]
-            loaded = list(ex.map(lambda f: _load(self, f), chunk))
+            loaded = list(ex.map(self._load, chunk))
             good = [x for x, err in loaded if err is None]
             probs = iter(self._run(torch.stack(good)) if good else [])
             for f, (_, err) in zip(chunk, loaded):
-                yield dict(file=str(f), error=err) if err else dict(file=str(f), **_result(self, next(probs)))
+                yield dict(file=str(f), error=err) if err else dict(file=str(f), **self.result(next(probs)))
             bar.update(len(chunk))
-
-Predictor.score = score
 
 def write_csv(results, out, classes)->dict:
     "Write one CSV row per result to `out` (atomically); return the counts of rows and errors."
@@ -235,15 +240,6 @@ def write_csv(results, out, classes)->dict:
             else: w.writerow([r["file"], r["label"], f"{r['confidence']:.6f}", *[f"{r['probs'][c]:.6f}" for c in classes], r["version"], ""])
     os.replace(tmp, out)
     return n
-
-# %% ../nbs/08_inference.ipynb #809978ba
-def bench_scoring(files, model:str="production", backend:str="onnx", batch_size:int=32, name:str=DEFAULT_NAME, root=None)->dict:
-    "Images per second of `score` over `files` (after one warm-up batch), with the settings that produced it."
-    p = Predictor.load(model, backend, name, root); files = list(files)
-    list(p.score(files[:batch_size], batch_size))
-    t0 = time.perf_counter(); rows = list(p.score(files, batch_size)); dt = time.perf_counter() - t0
-    return dict(images=len(files), errors=sum("error" in r for r in rows), batch_size=batch_size, backend=p.backend,
-                threads=torch.get_num_threads(), seconds=round(dt, 3), img_per_s=round(len(files) / dt, 1))
 
 # %% ../nbs/08_inference.ipynb #9bf379de
 @call_parse

@@ -19,7 +19,7 @@ from .synth import make_synth
 from .train import TrainConfig, fit
 
 # %% auto #0
-__all__ = ['PROFILES', 'has_images', 'pick_config', 'run_pipeline', 'main']
+__all__ = ['PROFILES', 'STAGES', 'has_images', 'pick_config', 'run_pipeline', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #1b5e02b6
 def has_images(raw)->bool:
@@ -41,6 +41,8 @@ def pick_config(provenance:str, # `synthetic`, `real` or `mixed`, from the prepa
     return want if want.exists() else fallback if fallback.exists() else None
 
 # %% ../nbs/09_pipeline.ipynb #4ed11ed2
+STAGES = ("synthesise", "prepare", "train", "evaluate", "register", "promote", "export")
+
 def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth_size:int=512, prep_size:int=224,
                  name:str=DEFAULT_NAME, root=None, log=print, external=None, min_external_balanced_accuracy:float|None=None,
                  tta:bool=False, holdout_source:str|None=None, gate:bool=True, # offer the new version to the promotion gate (False: leave it to the caller)
@@ -49,35 +51,38 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
                  **train_overrides)->dict:
     "Run every stage on `raw` (synthetic default when empty); return a summary of what each stage produced."
     p = paths(); raw, processed = Path(raw or p["raw"]), Path(processed or p["processed"]); t0 = time.time()
+    starts = []   # when each of `STAGES` began
+    def stage(msg): starts.append(time.perf_counter()); log(msg)
     if not has_images(raw):
-        log(f"[1/7] {raw} holds no images: generating the synthetic default ({per_class} per class)")
+        stage(f"[1/7] {raw} holds no images: generating the synthetic default ({per_class} per class)")
         make_synth(raw, per_class=per_class, size=synth_size)
-    else: log(f"[1/7] using the images in {raw}")
-    log("[2/7] prepare" + (f" without source {holdout_source}" if holdout_source else ""))
+    else: stage(f"[1/7] using the images in {raw}")
+    stage("[2/7] prepare" + (f" without source {holdout_source}" if holdout_source else ""))
     rep = prepare(raw, processed, image_size=prep_size, holdout_source=holdout_source, keep_splits=keep_splits)
     config = config or pick_config(rep["provenance"], configs=configs)
     cfg = load_config(TrainConfig, config, **{"data": str(processed), **train_overrides})
-    log(f"[3/7] train {cfg.arch} at {cfg.image_size} px for up to {cfg.epochs} epochs "
+    stage(f"[3/7] train {cfg.arch} at {cfg.image_size} px for up to {cfg.epochs} epochs "
         f"({Path(config).name if config else 'TrainConfig defaults'}, {rep['provenance']} data)"); run = fit(cfg)
-    log("[4/7] evaluate"); m = evaluate_run(run, tta=tta)
-    log("[5/7] register"); vdir = register(run, m, name, root)
+    stage("[4/7] evaluate"); m = evaluate_run(run, tta=tta)
+    stage("[5/7] register"); vdir = register(run, m, name, root)
     ext = validate_external(vdir.name, external, name, root) if external else None
     held = validate_external(vdir.name, raw, name, root, items=source_images(raw, holdout_source), key=holdout_source, holdout=True) if holdout_source else None
     if held: log(f"    held-out source {holdout_source} ({held['n']} images): balanced accuracy {held['balanced_accuracy']:.3f} "
                  f"[{held['balanced_accuracy_ci'][0]:.3f}, {held['balanced_accuracy_ci'][1]:.3f}]")
     if ext: log(f"    external {Path(external).resolve().name} ({ext['n']} images): balanced accuracy {ext['balanced_accuracy']:.3f} "
                 f"[{ext['balanced_accuracy_ci'][0]:.3f}, {ext['balanced_accuracy_ci'][1]:.3f}], {ext['ood_flagged']} flagged out-of-distribution")
-    log("[6/7] promote" + ("" if gate else ": left to the caller"))
+    stage("[6/7] promote" + ("" if gate else ": left to the caller"))
     try:
         if gate: promote(vdir.name, "production", name, root, min_external_balanced_accuracy=min_external_balanced_accuracy)
         promoted = gate
     except EyeError as e: log(f"    not promoted: {e}"); promoted = False
     prod = aliases(name, root).get("production")
-    log("[7/7] export ONNX"); onnx = export(vdir.name, "onnx", name, root, data=processed)
+    stage("[7/7] export ONNX"); onnx = export(vdir.name, "onnx", name, root, data=processed); starts.append(time.perf_counter())
     s = dict(data_version=rep["data_version"], provenance=rep["provenance"], config=str(config) if config else None, run=str(run), version=vdir.name, production=prod, promoted=promoted,
              test_accuracy=m["accuracy"], test_accuracy_ci=m["accuracy_ci"], test_macro_f1=m["macro_f1"],
              test_macro_f1_ci=m["macro_f1_ci"], ece=m["ece_after"], onnx=str(onnx), seconds=round(time.time() - t0, 1),
-             external_balanced_accuracy=ext and ext["balanced_accuracy"], holdout_balanced_accuracy=held and held["balanced_accuracy"])
+             external_balanced_accuracy=ext and ext["balanced_accuracy"], holdout_balanced_accuracy=held and held["balanced_accuracy"],
+             stages={k: round(b - a, 3) for k, a, b in zip(STAGES, starts, starts[1:])})
     log(f"model {name} {vdir.name} (production: {prod}), data_version {rep['data_version']}: test accuracy "
         f"{m['accuracy']:.3f} [{m['accuracy_ci'][0]:.3f}, {m['accuracy_ci'][1]:.3f}], macro-F1 {m['macro_f1']:.3f} "
         f"[{m['macro_f1_ci'][0]:.3f}, {m['macro_f1_ci'][1]:.3f}], ECE {m['ece_after']:.3f}; {s['seconds']:.0f} s")
