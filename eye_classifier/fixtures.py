@@ -19,14 +19,16 @@ __all__ = ['DONE', 'TINY', 'code_key', 'cache_dir', 'tiny_project']
 
 # %% ../nbs/13_fixtures.ipynb #068fd760
 DONE = ".done"  # written last: a cache without it is a build that was interrupted
-TINY = dict(per_class=24, synth_size=192, image_size=64, epochs=2, batch_size=16, lr=3e-3, local_norm=1/30)   # LocalNorm, as the real profiles
+TINY = dict(per_class=24, synth_size=192, image_size=64, epochs=20, batch_size=8, lr=3e-3,
+            local_norm=1/30,   # LocalNorm, as the real profiles
+            model_args=dict(widths=(16, 32, 64), blocks=1, hidden=64))
 
 def _build(dest:Path):
     "Synthesise, prepare and train the tiny project into `dest`."
     make_synth(dest/"raw", per_class=TINY["per_class"], size=TINY["synth_size"], seed=0, workers=2, progress=False)
     prepare(dest/"raw", dest/"data", image_size=TINY["image_size"], quiet=True)
-    fit(TrainConfig(data=str(dest/"data"), out=str(dest/"runs"), image_size=TINY["image_size"], epochs=TINY["epochs"],
-                    batch_size=TINY["batch_size"], workers=0, lr=TINY["lr"], local_norm=TINY["local_norm"]), quiet=True)
+    fit(TrainConfig(data=str(dest/"data"), out=str(dest/"runs"), workers=0,
+                    **{k: TINY[k] for k in ("image_size", "epochs", "batch_size", "lr", "local_norm", "model_args")}), quiet=True)
 
 # %% ../nbs/13_fixtures.ipynb #2b2c652c
 def code_key()->str:
