@@ -17,12 +17,11 @@ from functools import partial
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, precision_recall_fscore_support, roc_curve
 
 from .augment import BatchAugment, augment_batch, resize_u8
-from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, save_json
+from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, pick_device, save_json
 from .data import SOURCE_COL, FundusDataset, eval_tfms, image_stats, load_manifest, model_pixels, ood_reasons, open_image, to_input
 from .model import build_model, calibrated_softmax, load_checkpoint
 from .metrics import (binary_auc, bootstrap_ci, class_f1, confidence_bins, confusion, confusion_figure, ece, evaluate,
                                     macro_f1, tta_logits)
-from .train import pick_device
 
 # %% auto #0
 __all__ = ['CAMERA_CHANGES', 'CAMERA_WARN', 'class_metrics', 'fit_temperature', 'roc_figure', 'reliability_figure',

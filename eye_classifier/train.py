@@ -19,8 +19,8 @@ from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 from tqdm.auto import tqdm
 
-from .core import (CLASSES, EyeError, Fraction, add_flags, load_config, load_json, paths, save_json, save_yaml,
-                                 seed_everything, user_errors)
+from .core import (CLASSES, EyeError, Fraction, add_flags, load_config, load_json, paths, pick_device, save_json,
+                                 save_yaml, seed_everything, user_errors)
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .augment import BatchAugment, train_loader
@@ -29,9 +29,9 @@ from .metrics import confusion_figure, evaluate, to_device
 from .model import build_model, load_checkpoint, save_checkpoint
 
 # %% auto #0
-__all__ = ['TrainConfig', 'device_name', 'pick_device', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'Recipe',
-           'build_training', 'rng_state', 'set_rng_state', 'dist_setup', 'broadcast_flag', 'new_run_dir', 'input_norm',
-           'may_stop', 'Training', 'start', 'run_epoch', 'finish', 'fit', 'train_parser', 'main']
+__all__ = ['TrainConfig', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'Recipe', 'build_training', 'rng_state',
+           'set_rng_state', 'dist_setup', 'broadcast_flag', 'new_run_dir', 'input_norm', 'may_stop', 'Training',
+           'start', 'run_epoch', 'finish', 'fit', 'train_parser', 'main']
 
 # %% ../nbs/05_train.ipynb #d9809f74
 @dataclass
@@ -62,24 +62,6 @@ class TrainConfig:
     out:str="runs"                 # parent folder of run folders
 
 # %% ../nbs/05_train.ipynb #611c7712
-def device_name(name:str, # auto | cpu | cuda | cuda:N
-                local_rank:int|None, # the process's position on its machine under torchrun (None: not under torchrun)
-                cuda:bool, # whether CUDA is available
-                local_world:int=1 # processes on this machine
-               )->str:
-    "The device `name` means for this process: `auto` is CUDA when available, and under torchrun `cuda` is the process's own GPU."
-    if name == "auto": name = "cuda" if cuda else "cpu"
-    if name != "cpu" and not name.startswith("cuda"): raise EyeError(f"--device must be auto, cpu, cuda or cuda:N, not {name!r}")
-    if name.startswith("cuda") and not cuda: raise EyeError(f"--device {name}: no CUDA device is available")
-    if name.startswith("cuda:") and local_world > 1: raise EyeError(f"--device {name} would put all {local_world} processes on one GPU: use --device cuda")
-    return f"cuda:{local_rank}" if name == "cuda" and local_rank is not None else name
-
-def pick_device(name:str="auto")->torch.device:
-    "The torch device for `auto|cpu|cuda|cuda:N` in this process (`LOCAL_RANK` under torchrun); asking for CUDA without one is a clear error."
-    local = os.environ.get("LOCAL_RANK")
-    return torch.device(device_name(name, None if local is None else int(local), torch.cuda.is_available(),
-                                    int(os.environ.get("LOCAL_WORLD_SIZE", 1))))
-
 def amp_dtype(device:torch.device, amp:str="auto"):
     "The autocast dtype for `device` (None: full precision)."
     if device.type != "cuda" or amp == "none": return None
