@@ -16,9 +16,10 @@ from fastcore.docments import docments
 from pydantic import Field, TypeAdapter, ValidationError
 
 # %% auto #0
-__all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'Fraction', 'canon_class', 'EyeError', 'TooLarge', 'BadImage', 'NoModel',
-           'user_errors', 'project_root', 'paths', 'seed_everything', 'sha256_bytes', 'sha256_file', 'atomic_write',
-           'save_json', 'load_json', 'save_yaml', 'load_yaml', 'load_config', 'yaml_mapping', 'add_flags']
+__all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'LUMA', 'Fraction', 'canon_class', 'EyeError', 'TooLarge', 'BadImage',
+           'NoModel', 'user_errors', 'project_root', 'paths', 'seed_everything', 'device_name', 'pick_device',
+           'sha256_bytes', 'sha256_file', 'atomic_write', 'save_json', 'load_json', 'save_yaml', 'load_yaml',
+           'load_config', 'yaml_mapping', 'add_flags']
 
 # %% ../nbs/00_core.ipynb #69e48d25
 CLASSES = ("cataract", "diabetic_retinopathy", "glaucoma", "normal")
@@ -32,6 +33,9 @@ def canon_class(name:str # a folder name such as `Diabetic Retinopathy`
 
 # %% ../nbs/00_core.ipynb #fca69496
 SYNTH_MARK = b"eye_classifier synthetic fundus"  # the JPEG comment of every synthetic image
+
+# %% ../nbs/00_core.ipynb #41a07aa8
+LUMA = (0.299, 0.587, 0.114)  # weights of R, G, B in a pixel's brightness (ITU-R BT.601, as PIL's `convert("L")`)
 
 # %% ../nbs/00_core.ipynb #8af8351e
 class EyeError(Exception):
@@ -71,6 +75,25 @@ def paths()->dict:
 def seed_everything(seed:int=0):
     "Seed Python, NumPy and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+
+# %% ../nbs/00_core.ipynb #f794bbbc
+def device_name(name:str, # auto | cpu | cuda | cuda:N
+                local_rank:int|None, # the process's position on its machine under torchrun (None: not under torchrun)
+                cuda:bool, # whether CUDA is available
+                local_world:int=1 # processes on this machine
+               )->str:
+    "The device `name` means for this process: `auto` is CUDA when available, and under torchrun `cuda` is the process's own GPU."
+    if name == "auto": name = "cuda" if cuda else "cpu"
+    if name != "cpu" and not name.startswith("cuda"): raise EyeError(f"--device must be auto, cpu, cuda or cuda:N, not {name!r}")
+    if name.startswith("cuda") and not cuda: raise EyeError(f"--device {name}: no CUDA device is available")
+    if name.startswith("cuda:") and local_world > 1: raise EyeError(f"--device {name} would put all {local_world} processes on one GPU: use --device cuda")
+    return f"cuda:{local_rank}" if name == "cuda" and local_rank is not None else name
+
+def pick_device(name:str="auto")->torch.device:
+    "The torch device for `auto|cpu|cuda|cuda:N` in this process (`LOCAL_RANK` under torchrun); asking for CUDA without one is a clear error."
+    local = os.environ.get("LOCAL_RANK")
+    return torch.device(device_name(name, None if local is None else int(local), torch.cuda.is_available(),
+                                    int(os.environ.get("LOCAL_WORLD_SIZE", 1))))
 
 # %% ../nbs/00_core.ipynb #0e08976c
 def sha256_bytes(b:bytes)->str: return hashlib.sha256(b).hexdigest()

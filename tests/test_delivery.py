@@ -111,7 +111,7 @@ def test_train_workflow_is_dispatched_with_inputs_and_runs_on_a_gpu_runner():
     wf = load(WF/"train.yaml"); on = triggers(wf)
     assert set(on["workflow_dispatch"]["inputs"]) >= {"epochs", "image_size", "arch", "batch_size"}
     assert set(on["workflow_dispatch"]["inputs"]["arch"]["options"]) == {"resunet", "resnet18"}
-    assert {"nbs/05_train.ipynb", "nbs/pipelines/train.ipynb", "configs/**"} <= set(on["push"]["paths"])
+    assert {"nbs/08_train.ipynb", "nbs/pipelines/train.ipynb", "configs/**"} <= set(on["push"]["paths"])
     (job,) = wf["jobs"].values()
     assert set(job["runs-on"]) == {"self-hosted", "gpu"}
     env = " ".join(map(str, job["env"].values()))

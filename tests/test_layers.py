@@ -46,3 +46,24 @@ def test_no_cycle():
     try: order = list(TopologicalSorter(imports()).static_order())
     except CycleError as e: raise AssertionError(f"import cycle: {e.args[1]}") from None
     assert order[0] == "core"
+
+
+def private_uses()->dict:
+    "`{module: [module.name, ...]}`: private names (`_x`) a module takes from another module of the package."
+    mods = {p.stem: p for p in (ROOT/"eye_classifier").glob("*.py") if not p.stem.startswith("_")}
+    out = {}
+    for m, p in mods.items():
+        tree, found = ast.parse(p.read_text()), []
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and (n.level == 1 or (n.module or "").startswith("eye_classifier.")):
+                src = (n.module or "").removeprefix("eye_classifier.").split(".")[0]
+                found += [f"{src}.{a.name}" for a in n.names if a.name.startswith("_") and not a.name.startswith("__")]
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in mods and n.value.id != m \
+                    and n.attr.startswith("_") and not n.attr.startswith("__"):
+                found.append(f"{n.value.id}.{n.attr}")
+        if found: out[m] = sorted(set(found))
+    return out
+
+
+def test_no_private_name_across_modules():
+    assert private_uses() == {}
