@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -14,7 +13,7 @@ import torch.nn.functional as F
 
 from .core import LUMA, EyeError
 from .data import CROP
-from .prepare import FundusDataset
+from .prepare import FundusDataset, cache_file
 
 # %% auto #0
 __all__ = ['BatchAugment', 'augment_batch', 'resize_u8', 'TensorLoader', 'shard', 'shard_steps', 'train_loader']
@@ -145,6 +144,6 @@ def train_loader(root, # a prepared dataset (output of eye-prepare)
         raise EyeError(f"batch_size {batch_size} must be a multiple of the {world} processes, at least 2 images each")
     steps = shard_steps(n, world, batch_size) if world > 1 else None
     if steps and n // world < steps: raise EyeError(f"{root}: {n} training images are too few for {world} processes (batch {batch_size})")
-    arr = np.load(Path(root)/"cache/train.npy", mmap_mode="r")
+    arr = np.load(cache_file(root, "train"), mmap_mode="r")
     return TensorLoader(arr[[ds.rows[k][0] for k in mine]], [ds.labels[k] for k in mine], max(1, batch_size // world),
                         image_size, mean, std, device, augment, seed, rank=rank, steps=steps, positions=mine)

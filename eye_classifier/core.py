@@ -17,9 +17,9 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 # %% auto #0
 __all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'LUMA', 'Fraction', 'canon_class', 'EyeError', 'TooLarge', 'BadImage',
-           'NoModel', 'user_errors', 'project_root', 'paths', 'seed_everything', 'device_name', 'pick_device',
-           'sha256_bytes', 'sha256_file', 'atomic_write', 'save_json', 'load_json', 'save_yaml', 'load_yaml',
-           'load_config', 'yaml_mapping', 'add_flags']
+           'NoModel', 'user_errors', 'project_root', 'paths', 'figures_dir', 'seed_everything', 'device_name',
+           'pick_device', 'sha256_bytes', 'sha256_file', 'atomic_write', 'save_json', 'load_json', 'save_yaml',
+           'load_yaml', 'load_config', 'yaml_mapping', 'add_flags']
 
 # %% ../nbs/00_core.ipynb #69e48d25
 CLASSES = ("cataract", "diabetic_retinopathy", "glaucoma", "normal")
@@ -70,6 +70,10 @@ def paths()->dict:
     r = project_root()
     return dict(root=r, raw=r/"data/raw", processed=r/"data/processed", models=r/"models",
                 runs=r/"runs", reports=r/"reports", configs=r/"configs")
+
+def figures_dir(name:str)->Path:
+    "Where the evaluation figures and metrics of run or model version `name` go: `reports/figures/<name>/`."
+    return paths()["reports"]/"figures"/name
 
 # %% ../nbs/00_core.ipynb #552ecf30
 def seed_everything(seed:int=0):

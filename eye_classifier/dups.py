@@ -5,6 +5,7 @@
 # %% ../nbs/03_dups.ipynb #97211334
 from __future__ import annotations
 import os, re
+from contextlib import contextmanager
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,8 +21,8 @@ from .data import CROP, PATIENT_RE
 __all__ = ['SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP', 'SIG_MIN', 'SIG_LOOSE', 'SIG_ZOOMS', 'DET_SIDE', 'DET_SHIFT',
            'DET_KEEP', 'DET_CLIP', 'DET_ZOOMS', 'DET_BANDS', 'SIG_GATE', 'ALIGN_MIN', 'SIGNATURES', 'HNSW_M', 'HNSW_EF',
            'CONFLICTS', 'dhash', 'band', 'centres', 'variants', 'similarity', 'detail', 'aligned', 'dedupe',
-           'centre_index', 'nominate', 'near_pairs', 'patient_key', 'group_records', 'near_conflicts', 'subset_pairs',
-           'audit']
+           'omp_threads', 'centre_index', 'nominate', 'near_pairs', 'patient_key', 'group_records', 'near_conflicts',
+           'subset_pairs', 'audit']
 
 # %% ../nbs/03_dups.ipynb #10b2da3a
 SIG_BASE, SIG_SIDE, SIG_SHIFT, SIG_KEEP = 40, 32, 2, 0.7
@@ -143,9 +144,16 @@ def dedupe(recs:list[dict])->tuple[list[dict], list[dict], list[dict]]:
 # %% ../nbs/03_dups.ipynb #11bbeab5
 HNSW_M, HNSW_EF = 32, 128   # links per node and search depth of the candidate index: exhaustive on small sets, >99% recall on large
 
-def centre_index(bands, block:int=2048, workers:int|None=None, exact:bool=False):
+@contextmanager
+def omp_threads(n:int|None):
+    "Run with `n` OpenMP threads (FAISS's, which are torch's too), then restore the count: a search must not change training's threads."
+    old = faiss.omp_get_max_threads()
+    if n: faiss.omp_set_num_threads(n)
+    try: yield
+    finally: faiss.omp_set_num_threads(old)
+
+def centre_index(bands, block:int=2048, exact:bool=False):
     "An HNSW inner-product index (FAISS) of the centred, unmirrored window of every band, added a block at a time (`exact`: a flat index, all pairs)."
-    faiss.omp_set_num_threads(workers or os.cpu_count())
     d = int(_SIG_MASK.sum())
     if exact: index = faiss.IndexFlatIP(d)
     else:
@@ -170,10 +178,11 @@ def near_pairs(bands, details=None, min_sim:float=SIG_MIN, k:int=16, block:int=2
     n = len(bands)
     if n < 2: return {}
     k, gate, out = min(k, n - 1), (min_sim if details is None else SIG_GATE), {}
-    index = centre_index(bands, block, workers, exact)
+    with omp_threads(workers): index = centre_index(bands, block, exact)
     for s in range(0, n, block):
         B = np.asarray(bands[s:s+block], dtype=np.float32)
-        for r, cand in enumerate(nominate(index, centres(B), s, k)):
+        with omp_threads(workers): cands = nominate(index, centres(B), s, k)
+        for r, cand in enumerate(cands):
             if not cand: continue
             i, Cj = s + r, np.stack([index.reconstruct(j) for j in cand])
             for j, v in zip(cand, (variants(B[r]) @ Cj.T).max(0)):

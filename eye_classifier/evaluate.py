@@ -17,10 +17,10 @@ from functools import partial
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, precision_recall_fscore_support, roc_curve
 
 from .augment import BatchAugment, augment_batch, resize_u8
-from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, load_json, paths, pick_device, save_json
-from .prepare import SOURCE_COL, FundusDataset, load_manifest
+from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, figures_dir, load_json, pick_device, save_json
+from .prepare import SOURCE_COL, FundusDataset, cache_file, load_manifest
 from .data import eval_tfms, image_stats, model_pixels, ood_reasons, open_image, to_input
-from .model import build_model, calibrated_softmax, load_checkpoint
+from .model import build_model, calibrated_softmax, checkpoint_file, load_checkpoint
 from .metrics import (binary_auc, bootstrap_ci, class_f1, confidence_bins, confusion, confusion_figure, ece, evaluate,
                                     macro_f1, tta_logits)
 
@@ -170,7 +170,7 @@ def per_source(y, probs, sources, n_boot:int=1000)->dict:
 # %% ../nbs/09_evaluate.ipynb #ffbc2c8d
 def load_run(run)->tuple[torch.nn.Module, dict]:
     "The best model of run folder `run` (eval mode, CPU) and its metadata."
-    run = Path(run); ck = load_checkpoint(run/"checkpoints/best.pt")
+    run = Path(run); ck = load_checkpoint(checkpoint_file(run))
     model = build_model(**ck["meta"]["model_config"]); model.load_state_dict(ck["model"]); model.eval()
     return model, dict(ck["meta"], run=str(run), config=ck["config"])
 
@@ -196,7 +196,7 @@ def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=N
     logits, y = _logits(model, tl, device, tta)
     raw, cal = (calibrated_softmax(torch.tensor(logits), t).numpy() for t in (1.0, T))
     pred = cal.argmax(1)
-    images = np.load(data/f"cache/{split}.npy", mmap_mode="r")[[i for i, _ in ds.rows]]
+    images = np.load(cache_file(data, split), mmap_mode="r")[[i for i, _ in ds.rows]]
     sources = [r.get(SOURCE_COL) or "" for r in load_manifest(data) if r["split"] == split]   # the order of `ds.rows`
     m = dict(split=split, n=int(len(y)), run=meta.get("run"), data_version=rep["data_version"], **class_metrics(y, cal),
              accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot), macro_f1_ci=bootstrap_ci(y, pred, macro_f1, n_boot),
@@ -221,7 +221,7 @@ def evaluate_run(run, split:str="test", data=None, out=None, **kw)->dict:
     "Evaluate the best model of `run` on its dataset; figures and metrics go to `reports/figures/<run name>/`."
     model, meta = load_run(run)
     data = data or meta["config"]["data"]
-    out = out or paths()["reports"]/"figures"/Path(run).name
+    out = out or figures_dir(Path(run).name)
     return evaluate_model(model, meta, data, split, out, load_json(Path(run)/"metrics.json")["history"], **kw)
 
 # %% ../nbs/09_evaluate.ipynb #b2239125

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from .core import IMAGE_EXTS, EyeError, paths, user_errors
 from .data import eval_tfms, input_spec, model_pixels, open_image, preprocess, to_input, to_rgb
+from .prepare import cache_file
 from .metrics import mirror_mean
 from .model import calibrated_softmax
 from .registry import DEFAULT_NAME, ModelVersion, load_version, seal
@@ -42,7 +43,7 @@ EXPORTS = {"onnx": "model.onnx", "torchscript": "model.ts"}
 def sample_batch(mv:ModelVersion, data=None, n:int=8)->torch.Tensor:
     "Preprocessed images from the model's dataset cache (random images when it is not at hand): what export checks and `eye-bench` times."
     p = mv.info["preprocessing"]; tf = eval_tfms(p["image_size"], p["mean"], p["std"])
-    cache = Path(data or paths()["processed"])/"cache/test.npy"
+    cache = cache_file(data or paths()["processed"], "test")
     if cache.exists() and np.load(cache, mmap_mode="r").shape[1] == p["prep_size"]:
         a = np.load(cache, mmap_mode="r")[:n]
         return tf(torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2))

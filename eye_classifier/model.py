@@ -19,7 +19,8 @@ from .data import CROP
 
 # %% auto #0
 __all__ = ['ARCHS', 'conv_bn', 'ResBlock', 'LocalNorm', 'local_norm_layer', 'ResUNet', 'feature_shapes', 'ResNet18',
-           'calibrated_softmax', 'build_model', 'save_checkpoint', 'load_checkpoint', 'count_params', 'count_macs']
+           'calibrated_softmax', 'build_model', 'checkpoint_file', 'save_checkpoint', 'load_checkpoint', 'count_params',
+           'count_macs']
 
 # %% ../nbs/05_model.ipynb #0e51ae8c
 def conv_bn(cin:int, cout:int, stride:int=1)->nn.Sequential:
@@ -204,6 +205,10 @@ def build_model(arch:str="resunet", # a key of `ARCHS`
     return ARCHS[arch](num_classes=num_classes, **kwargs)
 
 # %% ../nbs/05_model.ipynb #6809430c
+def checkpoint_file(run, which:str="best")->Path:
+    "A training run's checkpoint: `best` (the weights that scored best on val) or `last` (all the state a resume needs)."
+    return Path(run)/"checkpoints"/f"{which}.pt"
+
 def save_checkpoint(path, **state)->Path:
     "Atomically `torch.save` a dict of tensors and plain data to `path`."
     return atomic_write(path, writer=lambda tmp: torch.save(state, tmp))

@@ -14,11 +14,11 @@ import torch
 from fastcore.script import call_parse
 from safetensors.torch import load_file, save_file
 
-from .core import CLASSES, EyeError, atomic_write, load_json, paths, save_json, save_yaml, sha256_file, user_errors
+from .core import CLASSES, EyeError, atomic_write, figures_dir, load_json, paths, save_json, save_yaml, sha256_file, user_errors
 from .data import input_spec
 from .prepare import load_manifest
 from .evaluate import evaluate_external, evaluate_model, evaluate_run
-from .model import build_model, load_checkpoint
+from .model import build_model, checkpoint_file, load_checkpoint
 
 # %% auto #0
 __all__ = ['DEFAULT_NAME', 'CHECKSUMS', 'SPLITS_CSV', 'model_dir', 'versions', 'aliases', 'git_info', 'package_versions',
@@ -234,8 +234,8 @@ def seal(d:Path, files=None, update:tuple=()):
 # %% ../nbs/10_registry.ipynb #eccbc501
 def register(run, metrics:dict, name:str=DEFAULT_NAME, root=None, figures=None)->Path:
     "Register the best model of training run `run`, with its test `metrics`, as the next version of `name`; return its folder."
-    run = Path(run); ck = load_checkpoint(run/"checkpoints/best.pt"); meta = ck["meta"]
-    figs = Path(figures) if figures else paths()["reports"]/"figures"/run.name
+    run = Path(run); ck = load_checkpoint(checkpoint_file(run)); meta = ck["meta"]
+    figs = Path(figures) if figures else figures_dir(run.name)
     mdir = model_dir(name, root); mdir.mkdir(parents=True, exist_ok=True)
     vs = versions(name, root); v = f"v{int(vs[-1][1:]) + 1 if vs else 1}"
     data = Path(ck["config"]["data"])
@@ -352,8 +352,8 @@ def register_main(run:str,            # training run folder
                   name:str=DEFAULT_NAME): # model name
     "Evaluate (unless a current evaluation exists) and register a training run as the next model version."
     with user_errors():
-        run, best = Path(run), Path(run)/"checkpoints/best.pt"
-        figs = paths()["reports"]/"figures"/run.name
+        run, best = Path(run), checkpoint_file(run)
+        figs = figures_dir(run.name)
         fresh = best.exists() and (figs/"metrics.json").exists() and (figs/"metrics.json").stat().st_mtime > best.stat().st_mtime
         d = register(run, load_json(figs/"metrics.json") if fresh else evaluate_run(run, out=figs), name)
         m = load_json(d/"metrics.json")
@@ -425,7 +425,7 @@ def evaluate_main(target:str,          # run folder, or registered model: alias,
                   name:str=DEFAULT_NAME): # model name
     "Evaluate a run or a registered model (metrics with CIs, calibration, figures), or validate a version on external images."
     with user_errors():
-        is_run = (Path(target)/"checkpoints/best.pt").exists()
+        is_run = checkpoint_file(target).exists()
         if external:
             if is_run: raise EyeError(f"{target}: --external validates a registered model; register the run first (`eye-register {target}`)")
             e = validate_external(target, external, name)
@@ -437,7 +437,7 @@ def evaluate_main(target:str,          # run folder, or registered model: alias,
         if is_run: m = evaluate_run(target, split, data, out, tta=tta)
         else:
             v = load_version(target, name)
-            m = evaluate_model(v.model, v.meta, data or paths()["processed"], split, out or paths()["reports"]/"figures"/v.name,
+            m = evaluate_model(v.model, v.meta, data or paths()["processed"], split, out or figures_dir(v.name),
                                tta=tta or v.meta["tta"])
         print(f"{split}: accuracy {m['accuracy']:.3f} {tuple(round(x, 3) for x in m['accuracy_ci'])}, "
               f"macro-F1 {m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, "

@@ -26,7 +26,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .augment import BatchAugment, train_loader
 from .prepare import FundusDataset, get_loaders, train_reference
 from .metrics import confusion_figure, evaluate, to_device
-from .model import build_model, load_checkpoint, save_checkpoint
+from .model import build_model, checkpoint_file, load_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['TrainConfig', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'Recipe', 'build_training', 'rng_state',
@@ -230,7 +230,7 @@ def start(cfg:TrainConfig|None=None, resume=None, **overrides)->Training:
     "Build the run of `cfg` (or of `overrides` over the defaults), or reload the run folder `resume` from its last checkpoint."
     if resume:
         folder = Path(resume)
-        cfg, ck = load_config(TrainConfig, folder/"config.yaml"), load_checkpoint(folder/"checkpoints/last.pt")
+        cfg, ck = load_config(TrainConfig, folder/"config.yaml"), load_checkpoint(checkpoint_file(folder, "last"))
     else: cfg, ck = cfg or load_config(TrainConfig, None, **overrides), None
     device = pick_device(cfg.device); rank, world = dist_setup(device)
     torch.use_deterministic_algorithms(cfg.deterministic, warn_only=True)
@@ -272,8 +272,8 @@ def _checkpoint(t:Training, ep:int, better:bool):
     state = dict(model=t.model.state_dict(), optimizer=r.opt.state_dict(), scheduler=r.sched.state_dict(),
                  scaler=r.scaler.state_dict(), epoch=ep, rng=rng_state(), early=t.early, history=t.history,
                  config=asdict(t.cfg), meta=t.meta, world=t.world, **({"ema": r.ema.state_dict()} if r.ema is not None else {}))
-    save_checkpoint(t.folder/"checkpoints/last.pt", **state)
-    if better: save_checkpoint(t.folder/"checkpoints/best.pt", **{**state, "model": r.scored.state_dict()})
+    save_checkpoint(checkpoint_file(t.folder, "last"), **state)
+    if better: save_checkpoint(checkpoint_file(t.folder), **{**state, "model": r.scored.state_dict()})
     save_json(dict(history=t.history, best={k: v for k, v in t.early.items() if k != "bad_epochs"}, **t.meta), t.folder/"metrics.json")
 
 def run_epoch(t:Training, ep:int, quiet:bool=False)->bool:
