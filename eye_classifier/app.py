@@ -15,11 +15,10 @@ from fastapi import FastAPI, File, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from fastcore.basics import patch
-from fastcore.script import call_parse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
 from . import __version__
-from .core import CLASSES, BadImage, EyeError, NoModel, TooLarge, load_json, paths, sha256_bytes, user_errors
+from .core import CLASSES, BadImage, EyeError, NoModel, TooLarge, cli, load_json, paths, sha256_bytes, user_errors
 from .data import image_stats, ood_reasons
 from .inference import Predictor, load_image
 from .monitor import (NOTE_MAX, UNGRADABLE, FeedbackStore, PredictionLog, UnknownPrediction, agreement,
@@ -283,10 +282,10 @@ def create_api(svc:Service, api_key:str|None=None)->FastAPI:
     def model():
         pred = svc.predictor
         if pred is None: return JSONResponse(dict(detail=NO_MODEL), 503)
-        mv = pred.mv; m = mv.metrics
-        return dict(name=mv.name, version=mv.version, classes=mv.info["classes"], arch=mv.info["arch"],
-                    data_version=mv.info["data_version"], created=mv.info["created"], temperature=mv.info["temperature"],
-                    preprocessing=mv.info["preprocessing"], backend=pred.backend, provenance=mv.info.get("provenance", "unknown"),
+        mv, s, m = pred.mv, pred.spec, pred.mv.metrics
+        return dict(name=mv.name, version=mv.version, classes=s.classes, arch=s.arch,
+                    data_version=s.data_version, created=mv.info["created"], temperature=s.temperature,
+                    preprocessing=s.preprocessing, backend=pred.backend, provenance=mv.info.get("provenance", "unknown"),
                     metrics={k: m[k] for k in ("accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "balanced_accuracy", "ece_after", "per_class")},
                     external=m.get("external", {}), shortcut=m.get("shortcut", {}),
                     intended_use="research and teaching demo", disclaimer=DISCLAIMER)
@@ -443,7 +442,7 @@ def create_app(ref:str="production", name:str=DEFAULT_NAME, root=None, db=None, 
     return app
 
 # %% ../nbs/14_app.ipynb #0dd530c4
-@call_parse
+@cli()
 def serve_main(host:str="127.0.0.1",     # interface to listen on
                port:int=7860,            # port
                model:str="production",   # alias (followed), vN or version folder (fixed)

@@ -14,10 +14,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 import torch
-from fastcore.script import call_parse
 from torch.profiler import ProfilerActivity, profile
 
-from .core import CLASSES, EyeError, atomic_write, load_json, load_yaml, paths, save_json, user_errors
+from .core import CLASSES, EyeError, atomic_write, cli, load_json, load_yaml, paths, save_json, user_errors
 from .augment import BatchAugment, train_loader
 from .prepare import prepare
 from .inference import EXPORTS, Predictor, export, load_backend, sample_batch
@@ -217,14 +216,14 @@ def bench_inference(ref:str="production", root=None, data=None, n:int=50, repeat
     x = x[torch.arange(batch_size) % len(x)]
     rows = []
     for name, kind in BACKENDS.items():
-        run = load_backend(kind, mv.path/EXPORTS.get(kind, ""), mv.model, mv.info["temperature"])
+        run = load_backend(kind, mv.path/EXPORTS.get(kind, ""), mv.model, mv.spec.temperature)
         rows.append(figure(f"{name}, batch 1", "ms", [1000 * t for t in timed(lambda: run(x[:1]), n, warmup=3)]))
         rows.append(figure(f"{name}, batch {batch_size}", "images/s", [batch_size / t for t in timed(lambda: run(x), repeats)]))
     files = sorted((Path(data).parent/"raw").rglob("*.jpg"))[:score_n] if data else []
     if files:   # `eye-predict DIR --out`: decoding, preprocessing and ONNX in batches, from JPEG files
         s = bench_scoring(files, ref, "onnx", batch_size, root=root)
         rows.append(figure(f"eye-predict batch scoring, ONNX, batch {batch_size}", "images/s", [s["img_per_s"]], files=s["images"]))
-    return dict(rows=rows, version=mv.version, arch=mv.info["arch"], image_size=mv.info["preprocessing"]["image_size"])
+    return dict(rows=rows, version=mv.version, arch=mv.spec.arch, image_size=mv.spec.image_size)
 
 # %% ../nbs/15_bench.ipynb #ecdbd543
 def _free_port()->int:
@@ -570,7 +569,7 @@ def bench(out=None, # folder for benchmarks.json and benchmarks.md (default: the
     return report
 
 # %% ../nbs/15_bench.ipynb #1b79a2c1
-@call_parse
+@cli()
 def main(out:str=None,          # folder for benchmarks.json and benchmarks.md (default: reports/)
          workdir:str=None,      # scratch project folder to keep (default: a temporary one)
          quick:bool=False,      # miniature sizes, to check that the command works

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #12c6ef94
 from __future__ import annotations
-import argparse, dataclasses, hashlib, json, os, random, re, sys, tempfile
+import argparse, dataclasses, functools, hashlib, inspect, json, os, random, re, sys, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal, get_args, get_origin, get_type_hints
@@ -13,13 +13,14 @@ import numpy as np
 import torch
 import yaml
 from fastcore.docments import docments
+from fastcore.script import anno_parser
 from pydantic import Field, TypeAdapter, ValidationError
 
 # %% auto #0
 __all__ = ['CLASSES', 'IMAGE_EXTS', 'SYNTH_MARK', 'LUMA', 'Fraction', 'canon_class', 'EyeError', 'TooLarge', 'BadImage',
            'NoModel', 'user_errors', 'project_root', 'paths', 'figures_dir', 'seed_everything', 'device_name',
            'pick_device', 'sha256_bytes', 'sha256_file', 'atomic_write', 'save_json', 'load_json', 'save_yaml',
-           'load_yaml', 'load_config', 'yaml_mapping', 'add_flags']
+           'load_yaml', 'load_config', 'yaml_mapping', 'add_flags', 'cli']
 
 # %% ../nbs/00_core.ipynb #69e48d25
 CLASSES = ("cataract", "diabetic_retinopathy", "glaucoma", "normal")
@@ -152,13 +153,34 @@ def yaml_mapping(s:str)->dict:
     if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"expected a mapping such as '{{blocks: 1}}', got {s!r}")
     return d
 
-def add_flags(p:argparse.ArgumentParser, cls)->argparse.ArgumentParser:
-    "Add one `--flag` per field of dataclass `cls`, typed by its annotation, with its comment and default as help."
+def add_flags(p:argparse.ArgumentParser, cls, skip:tuple=())->argparse.ArgumentParser:
+    "Add one `--flag` per field of dataclass `cls` (but `skip`), typed by its annotation, with its comment and default as help."
     docs, hints = docments(cls), get_type_hints(cls)
     for f in dataclasses.fields(cls):
+        if f.name in skip: continue
         default, t = f.default_factory() if callable(f.default_factory) else f.default, hints[f.name]
         flag, text = "--" + f.name.replace("_", "-"), f"{docs[f.name]} (default: {default})".replace("%", "%%")
         if t is bool: p.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
         elif get_origin(t) is Literal: p.add_argument(flag, choices=get_args(t), help=text)
-        else: p.add_argument(flag, type=yaml_mapping if t is dict else t, metavar=t.__name__.upper(), help=text)
+        else: p.add_argument(flag, type=yaml_mapping if t is dict else t, metavar=f"({t.__name__})", help=text)
     return p
+
+# %% ../nbs/00_core.ipynb #cb247a97
+def cli(*configs, pos:list|None=None, skip:tuple=()):
+    "Decorator: the console script of a documented function, with flags from its parameters and from the fields of each dataclass in `configs` (but `skip`)."
+    def deco(fn):
+        def parser()->argparse.ArgumentParser:
+            p = anno_parser(fn, pos=pos)
+            for c in configs: add_flags(p, c, skip)
+            return p
+        @functools.wraps(fn)
+        def main(*args, **kwargs):
+            if args or kwargs: return fn(*args, **kwargs)
+            a = vars(parser().parse_args()); a.pop("pdb"); a.pop("xtra")
+            star = [x for k, q in inspect.signature(fn).parameters.items() if q.kind is q.VAR_POSITIONAL for x in a.pop(k)]
+            given = {f.name for c in configs for f in dataclasses.fields(c)}
+            res = fn(*star, **{k: v for k, v in a.items() if k not in given or v is not None})
+            return res if isinstance(res, int) else None
+        main.parser = parser
+        return main
+    return deco

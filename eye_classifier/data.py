@@ -17,6 +17,7 @@ import yaml
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 from .core import CLASSES, IMAGE_EXTS, LUMA, SYNTH_MARK, EyeError, canon_class
 
@@ -182,7 +183,8 @@ def shortcut_check(rows:list[dict], margin:float=0.15, seed:int=0)->dict:
     folds = StratifiedKFold(int(min(5, counts.min())), shuffle=True, random_state=seed)
     def acc(clf, fields): return round(float(cross_val_score(clf, X(fields), y, cv=folds).mean()), 3)
     cues = {k: acc(DecisionTreeClassifier(max_depth=4, min_samples_leaf=5, random_state=seed), f) for k, f in active.items()}
-    combined = acc(HistGradientBoostingClassifier(max_depth=4, random_state=seed), [f for fs in active.values() for f in fs])
+    with threadpool_limits(1, "openmp"):   # small data: on a busy machine OpenMP's threads wait on each other (6x slower at 4,000 rows)
+        combined = acc(HistGradientBoostingClassifier(max_depth=4, random_state=seed), [f for fs in active.values() for f in fs])
     top = [k for k, a in sorted(cues.items(), key=lambda kv: -kv[1]) if a > chance + margin]
     single = sorted(c for c in set(y.tolist()) if len({r["source"] for r in rows if r["label"] == c}) == 1) if multi else []
     cued = bool(top) or combined > chance + margin

@@ -20,7 +20,7 @@ from .augment import BatchAugment, augment_batch, resize_u8
 from .core import CLASSES, IMAGE_EXTS, EyeError, canon_class, figures_dir, load_json, pick_device, save_json
 from .prepare import SOURCE_COL, FundusDataset, cache_file, load_manifest
 from .data import eval_tfms, image_stats, model_pixels, ood_reasons, open_image, to_input
-from .model import build_model, calibrated_softmax, checkpoint_file, load_checkpoint
+from .model import ModelSpec, calibrated_softmax, checkpoint_file, load_checkpoint
 from .metrics import (binary_auc, bootstrap_ci, class_f1, confidence_bins, confusion, confusion_figure, ece, evaluate,
                                     macro_f1, tta_logits)
 
@@ -168,14 +168,14 @@ def per_source(y, probs, sources, n_boot:int=1000)->dict:
     return out
 
 # %% ../nbs/09_evaluate.ipynb #ffbc2c8d
-def load_run(run)->tuple[torch.nn.Module, dict]:
-    "The best model of run folder `run` (eval mode, CPU) and its metadata."
-    run = Path(run); ck = load_checkpoint(checkpoint_file(run))
-    model = build_model(**ck["meta"]["model_config"]); model.load_state_dict(ck["model"]); model.eval()
-    return model, dict(ck["meta"], run=str(run), config=ck["config"])
+def load_run(run)->tuple[torch.nn.Module, ModelSpec, dict]:
+    "The best model of run folder `run` (eval mode, CPU), its spec and its training config."
+    ck = load_checkpoint(checkpoint_file(run)); spec = ModelSpec.read(ck["spec"])
+    model = spec.build(); model.load_state_dict(ck["model"]); model.eval()
+    return model, spec, ck["config"]
 
-def _loader(data, split, meta, bs=64):
-    ds = FundusDataset(data, split, eval_tfms(meta["image_size"], meta["mean"], meta["std"]))
+def _loader(data, split, spec:ModelSpec, bs=64):
+    ds = FundusDataset(data, split, eval_tfms(spec.image_size, spec.mean, spec.std))
     return ds, DataLoader(ds, bs, num_workers=0)
 
 def _logits(model, loader, device, tta:bool=False):
@@ -183,14 +183,14 @@ def _logits(model, loader, device, tta:bool=False):
     return np.log(np.clip(out["probs"], 1e-12, 1)), out["targets"]
 
 # %% ../nbs/09_evaluate.ipynb #adc7b236
-def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=None, device="auto", n_boot:int=1000,
-                   tta:bool=False)->dict:
+def evaluate_model(model, spec:ModelSpec, data, split:str="test", out=None, history=None, device="auto", n_boot:int=1000,
+                   tta:bool=False, run=None)->dict:
     "Calibrate on val, score `split` (`tta`: with the mirror image too), write figures and metrics.json to `out`; return the metrics."
     data, device = Path(data), pick_device(device); model = model.to(device).eval()
     rep = load_json(data/"report.json")
-    if rep["data_version"] != meta["data_version"]:
-        warnings.warn(f"{data} has data_version {rep['data_version']}, the model was trained on {meta['data_version']}")
-    _, vl = _loader(data, "val", meta); ds, tl = _loader(data, split, meta)
+    if rep["data_version"] != spec.data_version:
+        warnings.warn(f"{data} has data_version {rep['data_version']}, the model was trained on {spec.data_version}")
+    _, vl = _loader(data, "val", spec); ds, tl = _loader(data, split, spec)
     if len(ds) == 0: raise EyeError(f"{data}: the {split} split is empty")
     T = fit_temperature(*_logits(model, vl, device, tta))
     logits, y = _logits(model, tl, device, tta)
@@ -198,14 +198,14 @@ def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=N
     pred = cal.argmax(1)
     images = np.load(cache_file(data, split), mmap_mode="r")[[i for i, _ in ds.rows]]
     sources = [r.get(SOURCE_COL) or "" for r in load_manifest(data) if r["split"] == split]   # the order of `ds.rows`
-    m = dict(split=split, n=int(len(y)), run=meta.get("run"), data_version=rep["data_version"], **class_metrics(y, cal),
+    m = dict(split=split, n=int(len(y)), run=run and str(run), data_version=rep["data_version"], **class_metrics(y, cal),
              accuracy_ci=bootstrap_ci(y, pred, accuracy_score, n_boot), macro_f1_ci=bootstrap_ci(y, pred, macro_f1, n_boot),
              per_class_f1_ci=dict(zip(CLASSES, map(list, zip(*bootstrap_ci(y, pred, class_f1, n_boot))))),
              confusion=confusion(y, pred),
              temperature=T, tta=tta, ece_before=ece(raw, y), ece_after=ece(cal, y),
              shortcut=rep.get("shortcuts"), sources=rep.get("sources"),
              per_source=per_source(y, cal, sources, n_boot) if len(set(sources)) > 1 else None,
-             camera=camera_sensitivity(model, images, meta["image_size"], meta["mean"], meta["std"], device=device, tta=tta))
+             camera=camera_sensitivity(model, images, spec.image_size, spec.mean, spec.std, device=device, tta=tta))
     if out:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
         cm = np.array(m["confusion"])
@@ -219,21 +219,20 @@ def evaluate_model(model, meta:dict, data, split:str="test", out=None, history=N
 
 def evaluate_run(run, split:str="test", data=None, out=None, **kw)->dict:
     "Evaluate the best model of `run` on its dataset; figures and metrics go to `reports/figures/<run name>/`."
-    model, meta = load_run(run)
-    data = data or meta["config"]["data"]
-    out = out or figures_dir(Path(run).name)
-    return evaluate_model(model, meta, data, split, out, load_json(Path(run)/"metrics.json")["history"], **kw)
+    model, spec, config = load_run(run)
+    return evaluate_model(model, spec, data or config["data"], split, out or figures_dir(Path(run).name),
+                          load_json(Path(run)/"metrics.json")["history"], run=run, **kw)
 
 # %% ../nbs/09_evaluate.ipynb #b2239125
 @torch.no_grad()
-def evaluate_external(model, meta:dict, folder, reference:dict|None=None, device="auto", n_boot:int=1000,
+def evaluate_external(model, spec:ModelSpec, folder, reference:dict|None=None, device="auto", n_boot:int=1000,
                       batch_size:int=32, tta:bool=False, items:list|None=None)->dict:
     "`external_metrics` of `model` on an external `<class>/` folder, preprocessed as the `Predictor` does, and the OOD flags."
     items, device = items or external_images(folder), pick_device(device); model = model.to(device).eval()   # `items`: (file, class) chosen elsewhere
     probs, xs, flagged, checks = [], [], 0, Counter()
     for i, (p, _) in enumerate(items):
         data = p.read_bytes()
-        xs.append(to_input(model_pixels(data, str(p), meta["prep_size"]), meta["image_size"], meta["mean"], meta["std"]))
+        xs.append(to_input(model_pixels(data, str(p), spec.prep_size), spec.image_size, spec.mean, spec.std))
         im = open_image(data, str(p))
         if reference:
             reasons = ood_reasons(image_stats(im), reference)

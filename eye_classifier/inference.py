@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_inference.ipynb #38e8cece
 from __future__ import annotations
-import csv, os, time
+import csv, os, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from json import dumps
 from pathlib import Path
@@ -15,12 +15,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
-from fastcore.script import call_parse
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .core import IMAGE_EXTS, EyeError, paths, user_errors
-from .data import eval_tfms, input_spec, model_pixels, open_image, preprocess, to_input, to_rgb
+from .core import IMAGE_EXTS, EyeError, cli, paths, user_errors
+from .data import eval_tfms, model_pixels, open_image, preprocess, to_input, to_rgb
 from .prepare import cache_file
 from .metrics import mirror_mean
 from .model import calibrated_softmax
@@ -42,17 +41,17 @@ EXPORTS = {"onnx": "model.onnx", "torchscript": "model.ts"}
 # %% ../nbs/11_inference.ipynb #f0b31023
 def sample_batch(mv:ModelVersion, data=None, n:int=8)->torch.Tensor:
     "Preprocessed images from the model's dataset cache (random images when it is not at hand): what export checks and `eye-bench` times."
-    p = mv.info["preprocessing"]; tf = eval_tfms(p["image_size"], p["mean"], p["std"])
+    s = mv.spec; tf = eval_tfms(s.image_size, s.mean, s.std)
     cache = cache_file(data or paths()["processed"], "test")
-    if cache.exists() and np.load(cache, mmap_mode="r").shape[1] == p["prep_size"]:
+    if cache.exists() and np.load(cache, mmap_mode="r").shape[1] == s.prep_size:
         a = np.load(cache, mmap_mode="r")[:n]
-        return tf(torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2))
-    return tf(torch.randint(0, 256, (n, 3, p["prep_size"], p["prep_size"]), dtype=torch.uint8))
+        return tf(torch.from_numpy(np.array(a)).permute(0, 3, 1, 2))
+    return tf(torch.randint(0, 256, (n, 3, s.prep_size, s.prep_size), dtype=torch.uint8))
 
 def export(ref:str="production", fmt:str="onnx", name:str=DEFAULT_NAME, root=None, data=None, tol:float=1e-4)->Path:
     "Export a model version to ONNX or TorchScript in its folder, after a parity check against eager."
     if fmt not in EXPORTS: raise EyeError(f"--format must be one of {list(EXPORTS)}, not {fmt!r}")
-    mv = load_version(ref, name, root); net = Calibrated(mv.model, mv.info["temperature"]).eval()
+    mv = load_version(ref, name, root); net = Calibrated(mv.model, mv.spec.temperature).eval()
     x = sample_batch(mv, data); dest = mv.path/EXPORTS[fmt]
     if dest.exists(): return dest
     tmp = mv.path/f".{dest.name}.tmp"
@@ -80,7 +79,9 @@ def load_backend(kind:str, # torch | torchscript | onnx
         def run(x):
             with torch.inference_mode(): return net(x).numpy()
     elif kind == "torchscript":
-        net = torch.jit.load(str(path)).eval()
+        with warnings.catch_warnings():   # torch calls TorchScript deprecated; it is still the format this backend serves
+            warnings.filterwarnings("ignore", "`torch.jit.load` is deprecated", FutureWarning)
+            net = torch.jit.load(str(path)).eval()
         def run(x):
             with torch.inference_mode(): return net(x).numpy()
     elif kind == "onnx":
@@ -105,17 +106,15 @@ def mirrored(run):
 class Predictor:
     "Calibrated predictions from a registered model version, with the version's own preprocessing."
     def __init__(self, mv:ModelVersion, backend:str="auto", threads:int=0, tta:bool|None=None):
-        self.mv, self.classes = mv, list(mv.info["classes"])
-        self.tta = mv.info.get("tta", False) if tta is None else tta   # average with the mirror image, as the version was scored
+        self.mv, self.spec = mv, mv.spec   # the version's classes, input sizes, normalisation, temperature and TTA
+        self.classes, self.prep_size, self.image_size = list(self.spec.classes), self.spec.prep_size, self.spec.image_size
+        self.tta = self.spec.tta if tta is None else tta   # average with the mirror image, as the version was scored
         if backend == "auto": backend = "onnx" if (mv.path/EXPORTS["onnx"]).exists() else "torch"
         if backend in EXPORTS and not (mv.path/EXPORTS[backend]).exists():
             raise EyeError(f"{mv.path}: no {backend} export; run `eye-export {mv.version} --format {backend}`")
         self.backend = backend
-        run = load_backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, mv.info["temperature"], threads)
+        run = load_backend(backend, mv.path/EXPORTS.get(backend, ""), mv.model, self.spec.temperature, threads)
         self._run = mirrored(run) if self.tta else run
-        p = mv.info["preprocessing"]   # versions registered before the input spec existed rebuild it from these
-        self.spec = mv.info.get("input") or input_spec(p["prep_size"], p["image_size"], p["mean"], p["std"])
-        self.prep_size, self.image_size = self.spec["resize"][0]["size"], self.spec["shape"][-1]
 
     @classmethod
     def load(cls, ref:str="production", backend:str="auto", name:str=DEFAULT_NAME, root=None, threads:int=0, tta:bool|None=None):
@@ -125,7 +124,7 @@ class Predictor:
     @property
     def version(self)->str: return self.mv.version
 
-    def __repr__(self): return f"Predictor({self.mv.name} {self.version}, backend={self.backend}, data_version={self.mv.info['data_version']})"
+    def __repr__(self): return f"Predictor({self.mv.name} {self.version}, backend={self.backend}, data_version={self.spec.data_version})"
 
 # %% ../nbs/11_inference.ipynb #64794741
 def load_image(img, name:str|None=None)->Image.Image:
@@ -149,13 +148,12 @@ def pixels(self:Predictor, img, name:str|None=None)->Image.Image:
 @patch
 def model_input(self:Predictor, img, name:str|None=None)->torch.Tensor:
     "The CHW float tensor the model sees for `img` (PIL image, path or bytes), built as the version's input spec says."
-    s = self.spec
-    return to_input(self.pixels(img, name), self.image_size, s["mean"], s["std"])
+    return to_input(self.pixels(img, name), self.image_size, self.spec.mean, self.spec.std)
 
 @patch
 def decode(self:Predictor, data:bytes, name:str="upload")->Image.Image:
     "Decode image bytes the way the training cache did (a JPEG at reduced scale): `pixels` of the result equals `pixels` of the bytes."
-    return open_image(data, name, draft=self.spec["decode"]["jpeg_draft"][0])
+    return open_image(data, name, draft=self.spec.input["decode"]["jpeg_draft"][0])
 
 @patch
 def result(self:Predictor, p)->dict:
@@ -190,7 +188,7 @@ def gradcam(self:Predictor, image, layer:str|None=None, target:int|None=None, al
     model = self.mv.model; acts = {}
     h = _cam_layer(model, layer).register_forward_hook(lambda m, i, o: acts.update(a=o))
     try:
-        x = to_input(im, self.image_size, self.spec["mean"], self.spec["std"])[None].requires_grad_(True)
+        x = to_input(im, self.image_size, self.spec.mean, self.spec.std)[None].requires_grad_(True)
         logits = model(x); t = int(logits.argmax()) if target is None else target
         g, = torch.autograd.grad(logits[0, t], acts["a"])
     finally: h.remove()
@@ -243,7 +241,7 @@ def write_csv(results, out, classes)->dict:
     return n
 
 # %% ../nbs/11_inference.ipynb #9bf379de
-@call_parse
+@cli()
 def predict_main(*images:str,               # image files or folders (searched recursively)
                  model:str="production",    # alias, vN or version folder
                  backend:str="auto",        # auto | torch | onnx | torchscript
@@ -272,7 +270,7 @@ def predict_main(*images:str,               # image files or folders (searched r
                 else: print(f"{r['file']}: {r['label']} ({r['confidence']:.2f})  [{p.mv.name} {r['version']}]")
         if failed: raise SystemExit(1)
 
-@call_parse(pos=["model"])
+@cli(pos=["model"])
 def export_main(model:str="production",    # alias, vN or version folder
                 format:str="onnx",          # onnx | torchscript
                 name:str=DEFAULT_NAME):     # model name

@@ -5,6 +5,7 @@
 # %% ../nbs/05_model.ipynb #4ebea939
 from __future__ import annotations
 import copy, inspect, math
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
@@ -15,12 +16,12 @@ from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.resnet import BasicBlock, ResNet
 
 from .core import CLASSES, LUMA, EyeError, atomic_write
-from .data import CROP
+from .data import CROP, input_spec
 
 # %% auto #0
 __all__ = ['ARCHS', 'conv_bn', 'ResBlock', 'LocalNorm', 'local_norm_layer', 'ResUNet', 'feature_shapes', 'ResNet18',
-           'calibrated_softmax', 'build_model', 'checkpoint_file', 'save_checkpoint', 'load_checkpoint', 'count_params',
-           'count_macs']
+           'calibrated_softmax', 'build_model', 'ModelSpec', 'checkpoint_file', 'save_checkpoint', 'load_checkpoint',
+           'count_params', 'count_macs']
 
 # %% ../nbs/05_model.ipynb #0e51ae8c
 def conv_bn(cin:int, cout:int, stride:int=1)->nn.Sequential:
@@ -203,6 +204,36 @@ def build_model(arch:str="resunet", # a key of `ARCHS`
     if unknown := sorted(set(kwargs) - known):
         raise EyeError(f"{arch}: unknown setting(s) {unknown}; known: {sorted(known)}")
     return ARCHS[arch](num_classes=num_classes, **kwargs)
+
+# %% ../nbs/05_model.ipynb #2d10a893
+@dataclass(frozen=True)
+class ModelSpec:
+    "A trained model's facts: `fit` writes them, `model.json` stores them, evaluation, the registry and the `Predictor` read them."
+    arch:str               # a key of `ARCHS`
+    model_config:dict      # `build_model(**model_config)` rebuilds the network
+    classes:list           # the output classes, in order
+    prep_size:int          # side of the prepared (cached) image the input is made from
+    image_size:int         # side of the model's input
+    mean:list              # per-channel normalisation of the input
+    std:list
+    data_version:str       # the prepared dataset it was trained on
+    temperature:float=1.0  # calibration, fitted on val when the model is registered
+    tta:bool=False         # scored (and served) as the mean with its mirror image
+
+    def build(self)->nn.Module: return build_model(**self.model_config)
+    @property
+    def preprocessing(self)->dict: return dict(prep_size=self.prep_size, image_size=self.image_size, mean=self.mean, std=self.std)
+    @property
+    def input(self)->dict: return input_spec(self.prep_size, self.image_size, self.mean, self.std)
+    def info(self)->dict:
+        "The spec as checkpoints and `model.json` hold it: sizes and normalisation under `preprocessing`, the whole input recipe under `input`."
+        return dict(arch=self.arch, model_config=self.model_config, classes=list(self.classes), preprocessing=self.preprocessing,
+                    input=self.input, temperature=self.temperature, tta=self.tta, data_version=self.data_version)
+    @classmethod
+    def read(cls, info:dict)->ModelSpec:
+        "The spec written by `info` (a checkpoint's `spec` or a `model.json`)."
+        d = {**info, **info["preprocessing"]}
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 # %% ../nbs/05_model.ipynb #6809430c
 def checkpoint_file(run, which:str="best")->Path:

@@ -11,10 +11,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from fastcore.basics import patch
-from fastcore.script import call_parse
 from scipy.stats import ks_2samp
 
-from .core import CLASSES, EyeError, atomic_write, load_json, paths, save_json, sha256_bytes, user_errors
+from .core import CLASSES, EyeError, atomic_write, cli, load_json, paths, save_json, sha256_bytes, user_errors
 from .data import STAT_KEYS, probe
 from .metrics import psi, shares_psi
 
@@ -227,7 +226,7 @@ def confusion_table(a:dict)->str:
     return "\n".join(lines + [f"{c:<{w}}  " + " ".join(f"{n:>12}" for n in row) for c, row in zip(CLASSES, a["confusion"])])
 
 # %% ../nbs/13_monitor.ipynb #e1dcffa2
-@call_parse
+@cli()
 def main(db:str=None,                 # prediction log (default reports/predictions.db)
          model:str="production",      # model whose reference and predictions to compare
          last:int=500,                # number of recent predictions to use

@@ -8,9 +8,8 @@ import time
 from pathlib import Path
 
 import torch
-from fastcore.script import call_parse
 
-from .core import IMAGE_EXTS, EyeError, load_config, paths, user_errors
+from .core import IMAGE_EXTS, EyeError, cli, load_config, paths, user_errors
 from .prepare import prepare
 from .data import source_images
 from .evaluate import evaluate_run
@@ -90,21 +89,18 @@ def run_pipeline(raw=None, processed=None, config=None, per_class:int=250, synth
     return s
 
 # %% ../nbs/12_pipeline.ipynb #7205fb7b
-@call_parse
+@cli(TrainConfig, skip=("data",))
 def main(raw:str=None,             # raw dataset folder or zip, or a dataset spec .yaml (default data/raw; synthetic data when empty)
          processed:str=None,       # prepared dataset folder (default data/processed)
-         config:str=None,          # training config YAML (default: the profile for the data, see `pick_config`)
+         config:str=None,          # training config YAML (default: the profile for the data, see `pick_config`); the training flags below override it
          per_class:int=250,        # synthetic images per class when generating
          prep_size:int=224,        # cache image size
-         epochs:int=None,          # override the config's epochs
-         image_size:int=None,      # override the config's training size
-         arch:str=None,            # override the config's architecture
          tta:bool=False,           # score (and serve) the version with its mirror image too
          external:str=None,        # folder of <class>/ images from elsewhere: validate the new version on it before promoting
          min_external_balanced_accuracy:float=None, # promote only when the external balanced accuracy reaches this
          holdout_source:str=None,  # a source of the dataset spec RAW to train without and score as a new camera
-         name:str=DEFAULT_NAME):   # model name in the registry
+         name:str=DEFAULT_NAME,    # model name in the registry
+         **train):                 # `TrainConfig` fields (`--epochs`, `--image-size`, `--lr`, ...) over the profile's
     "Run the whole pipeline: (synthetic data) → prepare → train → evaluate → register → (external) → promote → export."
-    kw = {k: v for k, v in dict(epochs=epochs, image_size=image_size, arch=arch).items() if v is not None}
     with user_errors(): run_pipeline(raw, processed, config, per_class, prep_size=prep_size, name=name, external=external, tta=tta,
-                                     min_external_balanced_accuracy=min_external_balanced_accuracy, holdout_source=holdout_source, **kw)
+                                     min_external_balanced_accuracy=min_external_balanced_accuracy, holdout_source=holdout_source, **train)

@@ -5,20 +5,18 @@
 # %% ../nbs/10_registry.ipynb #195afa2c
 from __future__ import annotations
 import csv, os, shutil, subprocess, tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version as pkg_version
 from pathlib import Path
 
 import torch
-from fastcore.script import call_parse
 from safetensors.torch import load_file, save_file
 
-from .core import CLASSES, EyeError, atomic_write, figures_dir, load_json, paths, save_json, save_yaml, sha256_file, user_errors
-from .data import input_spec
+from .core import CLASSES, EyeError, atomic_write, cli, figures_dir, load_json, paths, save_json, save_yaml, sha256_file, user_errors
 from .prepare import load_manifest
 from .evaluate import evaluate_external, evaluate_model, evaluate_run
-from .model import build_model, checkpoint_file, load_checkpoint
+from .model import ModelSpec, checkpoint_file, load_checkpoint
 
 # %% auto #0
 __all__ = ['DEFAULT_NAME', 'CHECKSUMS', 'SPLITS_CSV', 'model_dir', 'versions', 'aliases', 'git_info', 'package_versions',
@@ -134,8 +132,9 @@ def _sources_card(metrics:dict)->str:
                 for s, v in per.items()]
     return "\n".join(out) + "\n"
 
-def _local_norm_line(info:dict)->str:
-    mc = info["model_config"]; s, f = mc.get("local_norm"), mc.get("fov")
+def _local_norm_line(mc:dict)->str:
+    "The model's first layer in words, when its config `mc` starts with `LocalNorm`."
+    s, f = mc.get("local_norm"), mc.get("fov")
     where = f"inside a centred disk of radius {f:.2f} x half the side and the fundus" if f else "inside the fundus"
     scale = "divided by the picture's own standard deviation per channel" if mc.get("standardise") else "x 4"
     return (f"; then, as the model's first layer, local colour normalisation (Graham: (image - Gaussian blur, sigma = side x {s:.4f}) "
@@ -152,12 +151,12 @@ to explore an end-to-end MLOps pipeline. Not for clinical decisions; every outpu
 """
 
 def _card_model(info:dict)->str:
-    p = info["preprocessing"]
+    s = ModelSpec.read(info)
     return f"""
 ## Model
-- Architecture: `{info['arch']}` {info['model_config']}
-- Input: fundus crop (dark border thresholded), padded square, {p['prep_size']} px cache resized to {p['image_size']} px, normalised with mean {p['mean']} and std {p['std']}{_local_norm_line(info)}
-- Output: calibrated class probabilities (temperature T = {info['temperature']:.3f}){', averaged over the image and its mirror image (flip TTA)' if info.get('tta') else ''}
+- Architecture: `{s.arch}` {s.model_config}
+- Input: fundus crop (dark border thresholded), padded square, {s.prep_size} px cache resized to {s.image_size} px, normalised with mean {s.mean} and std {s.std}{_local_norm_line(s.model_config)}
+- Output: calibrated class probabilities (temperature T = {s.temperature:.3f}){', averaged over the image and its mirror image (flip TTA)' if s.tta else ''}
 - Created {info['created']} from run `{info.get('run')}`, commit `{info['git']['commit']}`{' (uncommitted changes)' if info['git']['dirty'] else ''}
 """
 
@@ -193,7 +192,7 @@ def _card_limitations(info:dict, metrics:dict)->str:
 ## Limitations
 - Source shortcuts (checked by `eye-prepare`): {_shortcut_line(metrics.get('shortcut', {}))}. Real datasets mix cameras and clinics per class; the model may partly learn the source.
 - Camera changes that keep the disease (`evaluate.camera_sensitivity`): {_camera_line(metrics.get('camera'))}.
-- Resolution: images are reduced to {info['preprocessing']['image_size']} px; small lesions (micro-aneurysms) may be lost.
+- Resolution: images are reduced to {ModelSpec.read(info).image_size} px; small lesions (micro-aneurysms) may be lost.
 - Population: the training data's demographics, cameras and disease severities are not documented; expect lower
   performance on other populations, devices, image quality and on diseases outside the four classes.
 - Out-of-distribution inputs (non-fundus photographs) still receive a class; the app flags low confidence.
@@ -234,17 +233,16 @@ def seal(d:Path, files=None, update:tuple=()):
 # %% ../nbs/10_registry.ipynb #eccbc501
 def register(run, metrics:dict, name:str=DEFAULT_NAME, root=None, figures=None)->Path:
     "Register the best model of training run `run`, with its test `metrics`, as the next version of `name`; return its folder."
-    run = Path(run); ck = load_checkpoint(checkpoint_file(run)); meta = ck["meta"]
+    run = Path(run); ck = load_checkpoint(checkpoint_file(run))
     figs = Path(figures) if figures else figures_dir(run.name)
     mdir = model_dir(name, root); mdir.mkdir(parents=True, exist_ok=True)
     vs = versions(name, root); v = f"v{int(vs[-1][1:]) + 1 if vs else 1}"
     data = Path(ck["config"]["data"])
     rep = load_json(data/"report.json") if (data/"report.json").exists() else {}
-    info = dict(name=name, version=v, arch=meta["arch"], model_config=meta["model_config"], classes=meta["classes"],
-                preprocessing=dict(prep_size=meta["prep_size"], image_size=meta["image_size"], mean=meta["mean"], std=meta["std"]),
-                input=input_spec(meta["prep_size"], meta["image_size"], meta["mean"], meta["std"]),
+    spec = replace(ModelSpec.read(ck["spec"]), temperature=metrics["temperature"], tta=bool(metrics.get("tta", False)))
+    info = dict(name=name, version=v, **spec.info(),
                 output=dict(name="probabilities", how="softmax(logits / temperature) over `classes`, in that order"),
-                temperature=metrics["temperature"], tta=bool(metrics.get("tta", False)), data_version=meta["data_version"], data_source=rep.get("source"), provenance=rep.get("provenance", "unknown"),
+                data_source=rep.get("source"), provenance=rep.get("provenance", "unknown"),
                 run=str(run), best_epoch=ck["early"]["best_epoch"], created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 git=git_info(), packages=package_versions())
     tmp = Path(tempfile.mkdtemp(dir=mdir, prefix=".new-"))
@@ -263,13 +261,9 @@ class ModelVersion:
     model:torch.nn.Module|None=None
 
     @property
-    def meta(self)->dict:
-        "Model facts in the shape training and evaluation use."
-        p = self.info["preprocessing"]
-        return dict(classes=self.info["classes"], arch=self.info["arch"], model_config=self.info["model_config"],
-                    image_size=p["image_size"], prep_size=p["prep_size"], mean=p["mean"], std=p["std"],
-                    data_version=self.info["data_version"], temperature=self.info["temperature"],
-                    tta=self.info.get("tta", False))
+    def spec(self)->ModelSpec:
+        "The model's facts, read from its model.json."
+        return ModelSpec.read(self.info)
 
 def resolve(ref:str="production", name:str=DEFAULT_NAME, root=None)->Path:
     "The version folder for an alias, `vN` or a path."
@@ -296,7 +290,7 @@ def load_version(ref:str="production", name:str=DEFAULT_NAME, root=None, with_mo
     info, metrics = load_json(d/"model.json"), load_json(d/"metrics.json")
     mv = ModelVersion(info["name"], info["version"], d, info, metrics)
     if with_model:
-        mv.model = build_model(**info["model_config"]); mv.model.load_state_dict(load_file(str(d/"model.safetensors"))); mv.model.eval()
+        mv.model = mv.spec.build(); mv.model.load_state_dict(load_file(str(d/"model.safetensors"))); mv.model.eval()
     return mv
 
 def version_splits(mv:ModelVersion)->dict[str, str]:
@@ -347,7 +341,7 @@ def rollback(name:str=DEFAULT_NAME, root=None)->dict:
     return al
 
 # %% ../nbs/10_registry.ipynb #c73506fd
-@call_parse
+@cli()
 def register_main(run:str,            # training run folder
                   name:str=DEFAULT_NAME): # model name
     "Evaluate (unless a current evaluation exists) and register a training run as the next model version."
@@ -370,7 +364,7 @@ def list_versions(name:str=DEFAULT_NAME, root=None)->str:
         lines.append(f"{v:<9}{mv.info['data_version']:<15}{mv.metrics['macro_f1']:>9.4f}  {mv.info['created']:<26}{tags.get(v, '')}")
     return "\n".join(lines)
 
-@call_parse(pos=["ref"])
+@cli(pos=["ref"])
 def models_main(cmd:str,              # list | show | promote | rollback
                 ref:str=None,         # version or alias (show, promote)
                 alias:str="production", # alias to move (promote)
@@ -407,15 +401,15 @@ def validate_external(ref:str, folder, name:str=DEFAULT_NAME, root=None, n_boot:
     "Score version `ref` on an external `<class>/` folder (or `items`) and store the result with the version; return it."
     mv = load_version(ref, name, root)
     refp = mv.path/"reference.json"
-    res = evaluate_external(mv.model, mv.meta, folder, load_json(refp) if refp.exists() else None, device, n_boot,
-                           tta=mv.meta["tta"], items=items)
+    res = evaluate_external(mv.model, mv.spec, folder, load_json(refp) if refp.exists() else None, device, n_boot,
+                           tta=mv.spec.tta, items=items)
     res["scored"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if holdout: res["holdout"] = True
     store_external(mv.path, key or Path(folder).resolve().name, res)
     return res
 
 # %% ../nbs/10_registry.ipynb #9b0dc097
-@call_parse
+@cli()
 def evaluate_main(target:str,          # run folder, or registered model: alias, vN or version folder
                   split:str="test",    # split to score: val | test
                   data:str=None,       # prepared dataset (default: the one the model was trained on)
@@ -437,8 +431,8 @@ def evaluate_main(target:str,          # run folder, or registered model: alias,
         if is_run: m = evaluate_run(target, split, data, out, tta=tta)
         else:
             v = load_version(target, name)
-            m = evaluate_model(v.model, v.meta, data or paths()["processed"], split, out or figures_dir(v.name),
-                               tta=tta or v.meta["tta"])
+            m = evaluate_model(v.model, v.spec, data or paths()["processed"], split, out or figures_dir(v.name),
+                               tta=tta or v.spec.tta)
         print(f"{split}: accuracy {m['accuracy']:.3f} {tuple(round(x, 3) for x in m['accuracy_ci'])}, "
               f"macro-F1 {m['macro_f1']:.3f} {tuple(round(x, 3) for x in m['macro_f1_ci'])}, "
               f"ECE {m['ece_before']:.3f} -> {m['ece_after']:.3f} (T={m['temperature']:.2f})")

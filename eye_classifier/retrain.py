@@ -11,11 +11,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from fastcore.script import call_parse
 from pydantic import PositiveFloat, PositiveInt
 from sklearn.metrics import accuracy_score
 
-from .core import CLASSES, EyeError, Fraction, load_config, load_json, paths, save_json, save_yaml, user_errors
+from .core import CLASSES, EyeError, Fraction, cli, load_config, load_json, paths, save_json, save_yaml, user_errors
 from .data import dataset_sources, list_raw, load_spec, read_raw
 from .prepare import load_manifest
 from .metrics import bootstrap_ci, macro_f1
@@ -156,7 +155,7 @@ def retrain(cfg:RetrainConfig, force:bool=False, name:str=DEFAULT_NAME, root=Non
     out, processed = Path(cfg.out or p["reports"]/"retrain"), Path(cfg.processed or p["processed"])
     if not t["fired"]: log("no trigger fired: nothing to retrain"); draw_loop(out, name, root, db, cfg); return dict(t, retrained=False)
     spec = with_feedback(cfg.raw or p["raw"], cfg.feedback or feedback_dir(), out/"sources.yaml")
-    s = run_pipeline(spec, processed, cfg.config, prep_size=champion.info["preprocessing"]["prep_size"], name=name, root=root, log=log,
+    s = run_pipeline(spec, processed, cfg.config, prep_size=champion.spec.prep_size, name=name, root=root, log=log,
                      gate=False, configs=profiles, keep_splits=version_splits(champion), **cfg.train)
     ch = compare(champion, load_version(s["version"], name, root), spec, processed, cfg.margin, cfg.n_boot)
     annotate(load_version(s["version"], name, root, with_model=False).path, challenge=ch)
@@ -178,7 +177,7 @@ def draw_loop(out, name:str=DEFAULT_NAME, root=None, db=None, cfg:RetrainConfig|
     f = loop_figure(hist, cfg.drift_threshold); f.savefig(out/"loop.png", dpi=100); plt.close(f)
 
 # %% ../nbs/17_retrain.ipynb #c27f87d7
-@call_parse
+@cli()
 def main(config:str=None,   # retraining settings (default: configs/retrain.yaml when present)
          force:bool=False,  # retrain whether or not a trigger fires
          db:str=None,       # prediction log (default reports/predictions.db)

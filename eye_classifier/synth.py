@@ -9,11 +9,10 @@ import multiprocessing as mp
 from pathlib import Path
 
 import numpy as np
-from fastcore.script import call_parse
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
-from .core import CLASSES, LUMA, SYNTH_MARK, EyeError, atomic_write, user_errors
+from .core import CLASSES, LUMA, SYNTH_MARK, EyeError, atomic_write, cli, user_errors
 
 # %% auto #0
 __all__ = ['RIM', 'CUP', 'RETINA', 'VESSEL', 'HAEM', 'EXUDATE', 'VEIL', 'CAMERAS', 'FundusParams', 'draw_params', 'vessel_mask',
@@ -253,7 +252,7 @@ def fake_fundus(seed, size=128, fmt="JPEG"):
 
 
 # %% ../nbs/01_synth.ipynb #e08d0296
-@call_parse
+@cli()
 def main(out:Path, # the folder to write `<class>/<class>_<i>.jpg` into
          per_class:int=250, # images per class
          size:int=512, # width and height in pixels

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb #05c8e42a
 from __future__ import annotations
-import argparse, math, os, random, secrets, time
+import math, os, random, secrets, time
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Literal
 from datetime import datetime
@@ -19,19 +19,19 @@ from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 from tqdm.auto import tqdm
 
-from .core import (CLASSES, EyeError, Fraction, add_flags, load_config, load_json, paths, pick_device, save_json,
+from .core import (CLASSES, EyeError, Fraction, cli, load_config, load_json, paths, pick_device, save_json,
                                  save_yaml, seed_everything, user_errors)
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .augment import BatchAugment, train_loader
 from .prepare import FundusDataset, get_loaders, train_reference
 from .metrics import confusion_figure, evaluate, to_device
-from .model import build_model, checkpoint_file, load_checkpoint, save_checkpoint
+from .model import ModelSpec, build_model, checkpoint_file, load_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['TrainConfig', 'amp_dtype', 'warmup_cosine', 'train_one_epoch', 'Recipe', 'build_training', 'rng_state',
-           'set_rng_state', 'dist_setup', 'broadcast_flag', 'new_run_dir', 'input_norm', 'may_stop', 'Training',
-           'start', 'run_epoch', 'finish', 'fit', 'train_parser', 'main']
+           'set_rng_state', 'dist_setup', 'broadcast_flag', 'new_run_dir', 'input_norm', 'model_spec', 'may_stop',
+           'Training', 'start', 'run_epoch', 'finish', 'fit', 'main']
 
 # %% ../nbs/08_train.ipynb #d9809f74
 @dataclass
@@ -196,12 +196,11 @@ def input_norm(model, data:Path)->dict:
     if getattr(model, "config", {}).get("local_norm"): return dict(mean=[0.0] * 3, std=[1.0] * 3)
     return load_json(Path(data)/"report.json")["norm"]
 
-def _meta(cfg:TrainConfig, data:Path, model)->dict:
+def model_spec(cfg:TrainConfig, data:Path, model)->ModelSpec:
+    "The facts of `model` trained per `cfg` on the prepared dataset `data`, written into every checkpoint."
     rep, norm = load_json(data/"report.json"), input_norm(model, data)
-    return dict(classes=list(CLASSES), arch=cfg.arch, model_config=model.config if hasattr(model, "config") else
-                dict(arch=cfg.arch, num_classes=len(CLASSES), **cfg.model_args),
-                image_size=cfg.image_size, prep_size=rep["params"]["image_size"], mean=norm["mean"],
-                std=norm["std"], data_version=rep["data_version"])
+    return ModelSpec(cfg.arch, model.config, list(CLASSES), prep_size=rep["params"]["image_size"], image_size=cfg.image_size,
+                     mean=norm["mean"], std=norm["std"], data_version=rep["data_version"])
 
 def may_stop(early:dict, epoch:int, cfg:TrainConfig)->bool:
     "Early stopping: `patience` epochs without a better val macro-F1, and never in the first half of the schedule."
@@ -219,7 +218,7 @@ class Training:
     recipe:Recipe
     train:object       # the `TensorLoader` of this process's share of the training split
     val:object         # the validation DataLoader (rank 0)
-    meta:dict          # the model's facts, saved in every checkpoint
+    spec:ModelSpec     # the model's facts, saved in every checkpoint
     tb:SummaryWriter|None
     first:int=0        # the first epoch to train (after a resume: the one after the last checkpoint)
     history:list=field(default_factory=list)
@@ -241,17 +240,17 @@ def start(cfg:TrainConfig|None=None, resume=None, **overrides)->Training:
     if not (data/"report.json").exists(): raise EyeError(f"{data}: no prepared dataset (run `eye-prepare` first)")
     seed_everything(cfg.seed)
     model = build_model(cfg.arch, num_classes=len(CLASSES), **{k: getattr(cfg, k) for k in ("local_norm", "fov", "standardise") if getattr(cfg, k)}, **cfg.model_args)
-    meta = _meta(cfg, data, model)
-    train = train_loader(data, cfg.image_size, cfg.batch_size, meta["mean"], meta["std"], device, BatchAugment(cfg.augment),
+    spec = model_spec(cfg, data, model)
+    train = train_loader(data, cfg.image_size, cfg.batch_size, spec.mean, spec.std, device, BatchAugment(cfg.augment),
                          cfg.seed, rank, world)
     val = get_loaders(data, cfg.image_size, cfg.batch_size, cfg.workers, pin_memory=device.type == "cuda",
-                      norm=dict(mean=meta["mean"], std=meta["std"]), splits=("val",))["val"] if rank == 0 else None
+                      norm=dict(mean=spec.mean, std=spec.std), splits=("val",))["val"] if rank == 0 else None
     model = model.to(device, memory_format=torch.channels_last)
     recipe = build_training(cfg, model, len(train), _class_weights(FundusDataset(data, "train").labels, len(CLASSES)))
     net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
     t = Training(cfg, None if rank else folder if resume else new_run_dir(cfg.out), rank, world, model, net, recipe,
-                 train, val, meta, None)
+                 train, val, spec, None)
     if ck:
         model.load_state_dict(ck["model"]); recipe.opt.load_state_dict(ck["optimizer"])
         recipe.sched.load_state_dict(ck["scheduler"]); recipe.scaler.load_state_dict(ck["scaler"])
@@ -263,7 +262,7 @@ def start(cfg:TrainConfig|None=None, resume=None, **overrides)->Training:
         save_yaml(asdict(cfg), t.folder/"config.yaml")
         if t.first == 0:
             save_json(train_reference(data), t.folder/"reference.json")
-            _log_batch(t.tb, train, dict(mean=meta["mean"], std=meta["std"]))
+            _log_batch(t.tb, train, dict(mean=spec.mean, std=spec.std))
     return t
 
 # %% ../nbs/08_train.ipynb #1ce41d77
@@ -271,10 +270,10 @@ def _checkpoint(t:Training, ep:int, better:bool):
     r = t.recipe
     state = dict(model=t.model.state_dict(), optimizer=r.opt.state_dict(), scheduler=r.sched.state_dict(),
                  scaler=r.scaler.state_dict(), epoch=ep, rng=rng_state(), early=t.early, history=t.history,
-                 config=asdict(t.cfg), meta=t.meta, world=t.world, **({"ema": r.ema.state_dict()} if r.ema is not None else {}))
+                 config=asdict(t.cfg), spec=t.spec.info(), world=t.world, **({"ema": r.ema.state_dict()} if r.ema is not None else {}))
     save_checkpoint(checkpoint_file(t.folder, "last"), **state)
     if better: save_checkpoint(checkpoint_file(t.folder), **{**state, "model": r.scored.state_dict()})
-    save_json(dict(history=t.history, best={k: v for k, v in t.early.items() if k != "bad_epochs"}, **t.meta), t.folder/"metrics.json")
+    save_json(dict(history=t.history, best={k: v for k, v in t.early.items() if k != "bad_epochs"}, spec=t.spec.info()), t.folder/"metrics.json")
 
 def run_epoch(t:Training, ep:int, quiet:bool=False)->bool:
     "Train epoch `ep`; rank 0 validates, logs and checkpoints it. Returns whether to stop early, the same on every process."
@@ -315,23 +314,17 @@ def fit(cfg:TrainConfig|None=None, resume=None, stop_after:int|None=None, quiet:
     return finish(t)
 
 # %% ../nbs/08_train.ipynb #cc92c5c6
-def train_parser()->argparse.ArgumentParser:
-    "`eye-train`'s flags: `--config`, `--resume`, `--stop-after`, and one per `TrainConfig` field with its description."
-    p = argparse.ArgumentParser(prog="eye-train", description="Train a fundus classifier; prints the run folder.")
-    p.add_argument("--config", help="YAML file of TrainConfig fields (default: configs/train.yaml when present)")
-    p.add_argument("--resume", help="run folder to resume from its last checkpoint (its saved config is used)")
-    p.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later with --resume)")
-    return add_flags(p, TrainConfig)
-
-def main(argv:list[str]|None=None):
+@cli(TrainConfig)
+def main(config:str=None,     # YAML file of TrainConfig fields (default: configs/train.yaml when present)
+         resume:str=None,     # run folder to resume from its last checkpoint (its saved config is used)
+         stop_after:int=None, # stop after this many epochs (resume later with --resume)
+         **overrides):        # `TrainConfig` fields over the YAML's
     "Train a fundus classifier; prints the run folder."
-    args = vars(train_parser().parse_args(argv))
-    config, resume, stop_after = args.pop("config"), args.pop("resume"), args.pop("stop_after")
     with user_errors():
         if resume: run = fit(resume=resume, stop_after=stop_after)
         else:
             default = paths()["configs"]/"train.yaml"
-            run = fit(load_config(TrainConfig, config or (default if default.exists() else None), **args), stop_after=stop_after)
+            run = fit(load_config(TrainConfig, config or (default if default.exists() else None), **overrides), stop_after=stop_after)
         if run is not None: print(f"run folder: {run}")
 
 # `python -m eye_classifier.train` (torchrun) runs this file as `__main__`, where the field comments cannot be read

@@ -2,7 +2,7 @@
 
 Everything runs through the package's public functions and console scripts, as a user would.
 """
-import os, socket, subprocess, sys, time
+import os, shutil, socket, subprocess, sys, time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -58,11 +58,23 @@ def serving(root, *args):
 
 
 @pytest.fixture(scope="session")
-def project(tmp_path_factory):
+def built(tmp_path_factory)->dict:
+    "The scratch project as built, never changed: a test that needs a project of its own copies it (`copy_project`)."
+    root = tmp_path_factory.mktemp("built")
+    with eye_home(root): return dict(root=root, summary=scratch_project(root))
+
+
+def copy_project(built:dict, dest)->dict:
+    "A copy of the built scratch project at `dest` (its versions, data and runs), with its pictures by class."
+    root = Path(shutil.copytree(built["root"], dest))
+    return dict(root=root, summary=built["summary"], images={c: sorted((root/"data/raw"/c).glob("*.jpg")) for c in CLASSES})
+
+
+@pytest.fixture(scope="session")
+def project(built, tmp_path_factory):
     "A scratch project (EYE_HOME) with synthetic data and a registered, promoted, ONNX-exported model."
-    with eye_home(tmp_path_factory.mktemp("project")) as root:
-        summary = scratch_project(root)
-        yield dict(root=root, summary=summary, images={c: sorted((root/"data/raw"/c).glob("*.jpg")) for c in CLASSES})
+    p = copy_project(built, tmp_path_factory.mktemp("project")/"root")
+    with eye_home(p["root"]): yield p
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from eye_classifier.core import load_json
 from eye_classifier.registry import load_version, version_splits
 from eye_classifier.synth import make_synth
 
-from conftest import RECIPE, eye_home, scratch_project, serving
+from conftest import RECIPE, copy_project, eye_home, serving
 
 BIN = Path(sys.executable).parent
 
@@ -28,11 +28,10 @@ def csv_rows(path):
 
 
 @pytest.fixture(scope="module")
-def loop(tmp_path_factory):
-    "A scratch project of its own (the loop changes production) with v1 in production and `eye-serve` running on it."
-    with eye_home(tmp_path_factory.mktemp("loop")) as root:
-        s = scratch_project(root)
-        with serving(root) as url: yield dict(root=root, url=url, v1=s["version"])
+def loop(built, tmp_path_factory):
+    "A copy of the built scratch project (the loop changes production) with v1 in production and `eye-serve` running on it."
+    root = copy_project(built, tmp_path_factory.mktemp("loop")/"root")["root"]
+    with eye_home(root), serving(root) as url: yield dict(root=root, url=url, v1=built["summary"]["version"])
 
 
 def test_clinicians_feedback_retrains_and_the_server_follows(loop, tmp_path):
