@@ -64,10 +64,13 @@ def centres(bands:np.ndarray)->np.ndarray:
     b = np.asarray(bands, dtype=np.float32)[:, SIG_ZOOMS.index(SIG_BASE)]
     return np.stack([_unit(_window(f(b))) for f in _FLIPS], 1)
 
+_shifts = range(-SIG_SHIFT, SIG_SHIFT + 1)   # where each mirror image's shifted windows take their pixels: one gather for all 100
+_VARIANTS = np.stack([_window(f(np.arange(SIG_BASE**2).reshape(SIG_BASE, SIG_BASE)), dy, dx) for f in _FLIPS for dy in _shifts for dx in _shifts])
+
 def variants(band1:np.ndarray)->np.ndarray:
     "Unit vectors of every zoom, mirror image and shifted window of one band: (3 * 4 * 25, d)."
-    b = np.asarray(band1, dtype=np.float32); s = range(-SIG_SHIFT, SIG_SHIFT + 1)
-    return _unit(np.stack([_window(f(z), dy, dx) for z in b for f in _FLIPS for dy in s for dx in s]))
+    b = np.asarray(band1, dtype=np.float32).reshape(len(SIG_ZOOMS), -1)
+    return _unit(b[:, _VARIANTS].reshape(-1, _VARIANTS.shape[-1]))
 
 def similarity(a:np.ndarray, b:np.ndarray)->float:
     "Near-duplicate similarity of two bands: the best correlation over zooms, mirror images and small shifts."
