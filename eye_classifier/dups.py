@@ -21,8 +21,8 @@ from .data import CROP, PATIENT_RE
 __all__ = ['SIG_BASE', 'SIG_SIDE', 'SIG_SHIFT', 'SIG_KEEP', 'SIG_MIN', 'SIG_LOOSE', 'SIG_ZOOMS', 'DET_SIDE', 'DET_SHIFT',
            'DET_KEEP', 'DET_CLIP', 'DET_ZOOMS', 'DET_BANDS', 'SIG_GATE', 'ALIGN_MIN', 'SIGNATURES', 'HNSW_M', 'HNSW_EF',
            'CONFLICTS', 'dhash', 'band', 'centres', 'variants', 'similarity', 'detail', 'aligned', 'dedupe',
-           'omp_threads', 'centre_index', 'nominate', 'near_pairs', 'patient_key', 'group_records', 'near_conflicts',
-           'subset_pairs', 'audit']
+           'PairScores', 'omp_threads', 'centre_index', 'nominate', 'near_pairs', 'patient_key', 'group_records',
+           'near_conflicts', 'subset_pairs', 'audit']
 
 # %% ../nbs/03_dups.ipynb #10b2da3a
 SIG_BASE, SIG_SIDE, SIG_SHIFT, SIG_KEEP = 40, 32, 2, 0.7
@@ -64,10 +64,13 @@ def centres(bands:np.ndarray)->np.ndarray:
     b = np.asarray(bands, dtype=np.float32)[:, SIG_ZOOMS.index(SIG_BASE)]
     return np.stack([_unit(_window(f(b))) for f in _FLIPS], 1)
 
+_shifts = range(-SIG_SHIFT, SIG_SHIFT + 1)   # where each mirror image's shifted windows take their pixels: one gather for all 100
+_VARIANTS = np.stack([_window(f(np.arange(SIG_BASE**2).reshape(SIG_BASE, SIG_BASE)), dy, dx) for f in _FLIPS for dy in _shifts for dx in _shifts])
+
 def variants(band1:np.ndarray)->np.ndarray:
     "Unit vectors of every zoom, mirror image and shifted window of one band: (3 * 4 * 25, d)."
-    b = np.asarray(band1, dtype=np.float32); s = range(-SIG_SHIFT, SIG_SHIFT + 1)
-    return _unit(np.stack([_window(f(z), dy, dx) for z in b for f in _FLIPS for dy in s for dx in s]))
+    b = np.asarray(band1, dtype=np.float32).reshape(len(SIG_ZOOMS), -1)
+    return _unit(b[:, _VARIANTS].reshape(-1, _VARIANTS.shape[-1]))
 
 def similarity(a:np.ndarray, b:np.ndarray)->float:
     "Near-duplicate similarity of two bands: the best correlation over zooms, mirror images and small shifts."
@@ -141,6 +144,18 @@ def dedupe(recs:list[dict])->tuple[list[dict], list[dict], list[dict]]:
             if len(rs) > 1: dups.append(dict(kept=rs[0]["path"], dropped=[r["path"] for r in rs[1:]]))
     return kept, dups, conflicts
 
+# %% ../nbs/03_dups.ipynb #a731c1b7
+class PairScores(dict):
+    "Scores of image pairs by `(kind, key_i, key_j)`, each a pure function of the two images; `added`: scored since it was made, `reused`: known ones looked up."
+    def __init__(self, *args): super().__init__(*args); self.added, self.reused = {}, set()
+    def score(self, q:tuple, fn)->float:
+        "The score `q`: known, else `fn()`, kept."
+        if q in self:
+            if q not in self.added: self.reused.add(q)
+            return self[q]
+        self[q] = self.added[q] = fn()
+        return self[q]
+
 # %% ../nbs/03_dups.ipynb #11bbeab5
 HNSW_M, HNSW_EF = 32, 128   # links per node and search depth of the candidate index: exhaustive on small sets, >99% recall on large
 
@@ -172,27 +187,33 @@ def nominate(index, C:np.ndarray, first:int, k:int)->list[list[int]]:
                 if j >= 0 and j != first + r and d > best[r].get(j, -2): best[r][int(j)] = float(d)
     return [sorted(b, key=b.get, reverse=True)[:k] for b in best]
 
-def near_pairs(bands, details=None, min_sim:float=SIG_MIN, k:int=16, block:int=2048,
-               align_min:float=ALIGN_MIN, workers:int|None=None, exact:bool=False)->dict:
+def near_pairs(bands, details=None, min_sim:float=SIG_MIN, k:int=16, block:int=2048, align_min:float=ALIGN_MIN,
+               workers:int|None=None, exact:bool=False,
+               keys:list|None=None,  # what names each image in `scores` (content hashes); default its position
+               scores:PairScores|None=None)->dict:  # scores known from earlier runs; the new ones are added to it
     "Near-duplicate pairs `(i, j)` (i < j) with their score: band similarity >= `min_sim`; given `details`, band >= `SIG_GATE` verified by `aligned` >= `align_min`. `exact`: nominate from all pairs."
     n = len(bands)
     if n < 2: return {}
     k, gate, out = min(k, n - 1), (min_sim if details is None else SIG_GATE), {}
+    keys, scores = range(n) if keys is None else keys, PairScores() if scores is None else scores
     with omp_threads(workers): index = centre_index(bands, block, exact)
     for s in range(0, n, block):
         B = np.asarray(bands[s:s+block], dtype=np.float32)
         with omp_threads(workers): cands = nominate(index, centres(B), s, k)
         for r, cand in enumerate(cands):
-            if not cand: continue
-            i, Cj = s + r, np.stack([index.reconstruct(j) for j in cand])
-            for j, v in zip(cand, (variants(B[r]) @ Cj.T).max(0)):
-                if v >= gate:
-                    key = (min(i, j), max(i, j)); out[key] = max(out.get(key, -1), round(float(v), 4))
+            i = s + r
+            todo = [j for j in cand if ("band", keys[i], keys[j]) not in scores]
+            if todo: new = dict(zip(todo, (variants(B[r]) @ np.stack([index.reconstruct(j) for j in todo]).T).max(0)))
+            for j in cand:
+                if (v := scores.score(("band", keys[i], keys[j]), lambda: float(new[j]))) >= gate:
+                    key = (min(i, j), max(i, j)); out[key] = max(out.get(key, -1), round(v, 4))
     if details is None: return out
-    keys = sorted(out)
+    ids = {ij: ("aligned", keys[ij[0]], keys[ij[1]]) for ij in sorted(out)}
+    todo = [ij for ij, q in ids.items() if q not in scores]
     with ThreadPoolExecutor(workers or os.cpu_count()) as ex:
-        scores = list(ex.map(lambda ij: aligned(details[ij[0]], details[ij[1]]), keys))
-    return {key: round(v, 4) for key, v in zip(keys, scores) if v >= align_min}
+        new = dict(zip(todo, ex.map(lambda ij: aligned(details[ij[0]], details[ij[1]]), todo)))
+    got = {ij: scores.score(q, lambda: new[ij]) for ij, q in ids.items()}
+    return {ij: round(v, 4) for ij, v in got.items() if v >= align_min}
 
 # %% ../nbs/03_dups.ipynb #0594a1eb
 def patient_key(r:dict, patient_re:str|dict=PATIENT_RE)->str|None:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_prepare.ipynb #7d7b8427
 from __future__ import annotations
-import argparse, csv, io, json, os, re, shutil, tempfile, time, warnings
+import argparse, csv, inspect, io, json, os, re, shutil, tempfile, time, warnings
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict
@@ -25,15 +25,16 @@ from pydantic import PositiveInt
 from .data import (GRADES, PATIENT_RE, STAT_KEYS, RawFile, apply_corrections, class_by_source, dataset_sources, decode_crop,
                                  eval_tfms, grade_map, image_stats, list_raw, probe, provenance, read_corrections, read_raw, shortcut_check,
                                  source_cue, source_cues)
-from .dups import (CONFLICTS, SIGNATURES, aligned, audit, band, dedupe, detail, dhash, group_records, near_conflicts,
+from .dups import (CONFLICTS, SIGNATURES, PairScores, aligned, audit, band, dedupe, detail, dhash, group_records, near_conflicts,
                                  near_pairs, patient_key, subset_pairs)
 
 # %% auto #0
-__all__ = ['BALANCE', 'MIN_CELL', 'SPLITS', 'SPLIT_POLICIES', 'PREP_VERSION', 'PATH_KEYS', 'CHUNK', 'MANIFEST_COLS', 'SOURCE_COL',
-           'read_record', 'cell_targets', 'seeded_hash', 'undersample', 'oversample', 'split_groups', 'pin_splits',
-           'hash_splits', 'data_version', 'Features', 'Column', 'content_hashes', 'compute_chunk', 'run_chunks',
-           'read_features', 'PrepParams', 'version_params', 'cache_file', 'prepare', 'moved', 'source_lines', 'summary',
-           'load_manifest', 'FundusDataset', 'get_loaders', 'train_reference', 'prepare_parser', 'main']
+__all__ = ['BALANCE', 'MIN_CELL', 'SPLITS', 'SPLIT_POLICIES', 'PREP_VERSION', 'PATH_KEYS', 'SCORES_ID', 'CHUNK', 'MANIFEST_COLS',
+           'SOURCE_COL', 'read_record', 'cell_targets', 'seeded_hash', 'undersample', 'oversample', 'split_groups',
+           'pin_splits', 'hash_splits', 'data_version', 'Features', 'Column', 'content_hashes', 'compute_chunk',
+           'run_chunks', 'read_features', 'PrepParams', 'version_params', 'cache_file', 'prepare', 'moved',
+           'source_lines', 'summary', 'load_manifest', 'FundusDataset', 'get_loaders', 'train_reference',
+           'prepare_parser', 'main']
 
 # %% ../nbs/04_prepare.ipynb #4d673bb4
 def read_record(raw, f:RawFile, image_size:int=224)->dict:
@@ -149,6 +150,7 @@ def data_version(rows:list[dict], params:dict)->str:
 
 # %% ../nbs/04_prepare.ipynb #e1818bec
 PATH_KEYS = ("path", "label", "ext")   # what a record takes from the file's name rather than its bytes
+SCORES_ID = sha256_bytes(inspect.getsource(inspect.getmodule(near_pairs)).encode())[:12]   # the code (all of `dups`) that scored the kept pairs
 
 class Features:
     "Per-image features on disk, keyed by content hash: a shard per chunk of images (raw rows of each array, and their records), read back row by row."
@@ -183,6 +185,21 @@ class Features:
             except OSError: shutil.rmtree(tmp)   # another worker finished the same shard first
         self.index(shard, records)
         return shard, records
+    @property
+    def scores_dir(self)->Path: return self.root/f"scores-{SCORES_ID}"
+    def scores(self)->PairScores:
+        "Every pair score kept in the store, for reuse; `keep_scores` adds a run's new ones."
+        known = {}
+        for f in sorted(self.scores_dir.glob("*.npz")):
+            with np.load(f) as z: known.update(zip(zip(*(z[c].astype(str).tolist() for c in ("kind", "a", "b"))), z["v"].tolist()))
+        return PairScores(known)
+    def keep_scores(self, scores:PairScores):
+        "Write the scores added to `scores` as one more file, renamed into place when complete."
+        if not scores.added: return
+        kind, a, b = (np.array(c, dtype="S") for c in zip(*scores.added))
+        def writer(tmp):
+            with open(tmp, "wb") as f: np.savez(f, kind=kind, a=a, b=b, v=np.array(list(scores.added.values()), np.float64))
+        atomic_write(self.scores_dir/f"{sha256_bytes(kind.tobytes() + a.tobytes() + b.tobytes())[:16]}.npz", writer=writer)
 
 class Column:
     "One array of a `Features` store for a list of content hashes, indexed like an array (an int or a slice), read on demand."
@@ -289,15 +306,16 @@ def _largest(rows, patterns:str|dict, pairs)->dict:
     return dict(group=g, size=n, labels=dict(Counter(rows[i]["label"] for i in idx)), reason=" + ".join(sorted(why)) or "single image",
                 paths=[rows[i]["path"] for i in idx[:8]])
 
-def _assign(kept, pairs, p:PrepParams, patterns:str|dict, store:Features, pinned:dict|None=None):
+def _assign(kept, pairs, p:PrepParams, patterns:str|dict, store:Features, pinned:dict|None=None, scores:PairScores|None=None):
     "Balance, group and split the kept records; returns the rows and the grouping summary."
     if p.balance not in BALANCE: raise EyeError(f"--balance must be one of {BALANCE}, not {p.balance!r}")
     if p.balance == "undersample":
         chosen = {id(r) for r in undersample(kept, p.seed, stable=p.split == "hash")}
         keep = [i for i, r in enumerate(kept) if id(r) in chosen]
         kept, pairs = [kept[i] for i in keep], subset_pairs(pairs, keep)
-    detail = lambda i: store.row(kept[i]["sha256"], "detail")
-    groups = group_records(kept, pairs, patterns, sim=lambda i, j: aligned(detail(i), detail(j)))
+    detail, scores = lambda i: store.row(kept[i]["sha256"], "detail"), PairScores() if scores is None else scores
+    sim = lambda i, j: scores.score(("aligned", kept[i]["sha256"], kept[j]["sha256"]), lambda: aligned(detail(i), detail(j)))
+    groups = group_records(kept, pairs, patterns, sim=sim)
     strata = [f"{r['source']}/{r['label']}" if r.get("source") else r["label"] for r in kept]   # class and source
     fracs = (1 - p.val - p.test, p.val, p.test)
     if pinned: splits = pin_splits([r["sha256"] for r in kept], groups, strata, fracs, p.seed, pinned)
@@ -324,27 +342,30 @@ def _write_npy(path:Path, shape:tuple, rows):
             for a in rows: f.write(np.ascontiguousarray(a, np.uint8).tobytes())
     atomic_write(path, writer=writer)
 
-def _write_cache(out:Path, rows, size, store:Features):
+def _write_cache(out:Path, rows, size, store:Features)->np.ndarray:
+    "Write each split's cache and set each row's `index`; the (3, 256) histogram of the training split's channels, counted as its rows pass."
+    hist = np.zeros((3, 256), np.int64)
+    def pixels(r, count):
+        a = store.row(r["sha256"], "pixels")
+        if count: hist[:] += np.stack([np.bincount(a[..., c].ravel(), minlength=256) for c in range(3)])
+        return a
     for s in SPLITS:
         uniq = [r for r in rows if r["split"] == s and r["copy"] == 0]
         index = {r["sha256"]: i for i, r in enumerate(uniq)}
         for r in rows:
             if r["split"] == s: r["index"] = index[r["sha256"]]
-        _write_npy(cache_file(out, s), (len(uniq), size, size, 3), (store.row(r["sha256"], "pixels") for r in uniq))
+        _write_npy(cache_file(out, s), (len(uniq), size, size, 3), (pixels(r, s == "train") for r in uniq))
+    return hist
 
 # %% ../nbs/04_prepare.ipynb #7d36ba45
 MANIFEST_COLS = ["path", "sha256", "label", "split", "group", "index", "copy", "width", "height", "format", "dhash", *STAT_KEYS]
 SOURCE_COL = "source"   # a last column, written when the records come from named sources
 
-def _channel_stats(out:Path)->dict:
-    s, s2, n = np.zeros(3), np.zeros(3), 0
-    with open(cache_file(out, "train"), "rb") as f:   # 256 images at a time, read rather than mapped
-        np.lib.format.read_magic(f); shape, _, _ = np.lib.format.read_array_header_1_0(f)
-        for i in range(0, shape[0], 256):
-            b = np.fromfile(f, np.uint8, min(256, shape[0] - i) * int(np.prod(shape[1:]))).reshape(-1, 3).astype(np.float64) / 255
-            s += b.sum(0); s2 += (b**2).sum(0); n += len(b)
-    mean = s / max(n, 1)
-    return dict(mean=mean.round(4).tolist(), std=np.sqrt(np.maximum(s2 / max(n, 1) - mean**2, 1e-8)).round(4).tolist())
+def _channel_stats(hist:np.ndarray)->dict:
+    "Mean and std of each channel, in [0, 1], from its histogram of uint8 values: exact counts, whatever the order of the images."
+    v, n = np.arange(256) / 255, max(int(hist[0].sum()), 1)
+    mean = hist @ v / n
+    return dict(mean=mean.round(4).tolist(), std=np.sqrt(np.maximum(hist @ v**2 / n - mean**2, 1e-8)).round(4).tolist())
 
 def _write_manifest(out:Path, rows):
     buf = io.StringIO()
@@ -417,7 +438,8 @@ def prepare(raw, out=None, workers:int|None=None, force:bool=False, quiet:bool=F
     good = [r for r in recs if "reason" not in r]
     kept, dups, exact = dedupe(good)
     shas = [r["sha256"] for r in kept]
-    pairs = near_pairs(Column(store, shas, "band"), Column(store, shas, "detail"), k=6, workers=workers)   # 6 nominees each: verifying costs ~2 ms a pair
+    scores = store.scores()   # pair scores of earlier runs: only pairs touching a new picture are scored
+    pairs = near_pairs(Column(store, shas, "band"), Column(store, shas, "detail"), k=6, workers=workers, keys=shas, scores=scores)   # 6 nominees each: verifying costs ~2 ms a pair
     near = near_conflicts(kept, pairs)
     if p.conflicts == "exclude":
         bad = {q for c in near for q in c["paths"]}
@@ -426,17 +448,18 @@ def prepare(raw, out=None, workers:int|None=None, force:bool=False, quiet:bool=F
     if not kept: raise EyeError(f"{raw}: no usable images found (expected <class>/<image> with classes {', '.join(CLASSES)})")
     if missing := sorted(set(CLASSES) - {r["label"] for r in kept}): raise EyeError(f"{raw}: no usable images for class(es) {missing}")
     patterns = {s.name: s.patient_pattern for s in sources} if sources[0].name else p.patient_pattern
-    rows, grouping = _assign(kept, pairs, p, patterns, store, keep_splits)
+    rows, grouping = _assign(kept, pairs, p, patterns, store, keep_splits, scores)
+    store.keep_scores(scores)
     previous = load_manifest(out) if (out/"manifest.csv").exists() else []
-    _write_cache(out, rows, p.image_size, store)
+    hist = _write_cache(out, rows, p.image_size, store)
     _write_manifest(out, rows)
     report = dict(data_version=data_version(rows, version_params(p) | extra), source=str(raw), provenance=provenance(kept), params=version_params(p),
                   prep_version=PREP_VERSION, shortcuts=shortcut_check([r for r in rows if not r["copy"]], seed=p.seed),
                   counts=_counts(found, kept, rows), n_found=len(found), n_kept=len(kept),
                   **(dict(sources=_sources_report(loaded, kept, rows, holdout_source)) if extra else {}),
                   rejected=[dict(path=r["path"], reason=r["reason"]) for r in recs if "reason" in r],
-                  duplicates=dups, label_conflicts=exact, near_label_conflicts=near, **grouping, norm=_channel_stats(out),
-                  features=dict(stage, store=str(store.root)), moved=moved(previous, rows), seconds=round(time.time() - t0, 2), images_per_s=round(len(found) / max(time.time() - t0, 1e-9), 1),
+                  duplicates=dups, label_conflicts=exact, near_label_conflicts=near, **grouping, norm=_channel_stats(hist),
+                  features=dict(stage, store=str(store.root), scores=dict(computed=len(scores.added), reused=len(scores.reused))), moved=moved(previous, rows), seconds=round(time.time() - t0, 2), images_per_s=round(len(found) / max(time.time() - t0, 1e-9), 1),
                   inputs_fingerprint=fp)
     save_json(report, out/"report.json")
     if not quiet: print(summary(report))
