@@ -454,8 +454,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'eye_classifier.prepare.oversample': ('prepare.html#oversample', 'eye_classifier/prepare.py'),
                                         'eye_classifier.prepare.pin_splits': ('prepare.html#pin_splits', 'eye_classifier/prepare.py'),
                                         'eye_classifier.prepare.prepare': ('prepare.html#prepare', 'eye_classifier/prepare.py'),
-                                        'eye_classifier.prepare.prepare_parser': ( 'prepare.html#prepare_parser',
-                                                                                   'eye_classifier/prepare.py'),
                                         'eye_classifier.prepare.read_features': ('prepare.html#read_features', 'eye_classifier/prepare.py'),
                                         'eye_classifier.prepare.read_record': ('prepare.html#read_record', 'eye_classifier/prepare.py'),
                                         'eye_classifier.prepare.run_chunks': ('prepare.html#run_chunks', 'eye_classifier/prepare.py'),

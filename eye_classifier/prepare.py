@@ -4,12 +4,13 @@
 
 # %% ../nbs/04_prepare.ipynb #7d7b8427
 from __future__ import annotations
-import argparse, csv, inspect, io, json, os, re, shutil, tempfile, time, warnings
+import csv, inspect, io, json, os, re, shutil, tempfile, time, warnings
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict
 from functools import partial
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import torch
@@ -18,11 +19,11 @@ from scipy.optimize import minimize
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from .core import (CLASSES, IMAGE_EXTS, EyeError, Fraction, add_flags, load_config, load_json,
+from .core import (CLASSES, IMAGE_EXTS, EyeError, Fraction, cli, load_config, load_json,
                                  paths, save_json, sha256_bytes, sha256_file, user_errors, atomic_write, yaml_mapping)
 from pydantic import PositiveInt
 
-from .data import (GRADES, PATIENT_RE, STAT_KEYS, RawFile, apply_corrections, class_by_source, dataset_sources, decode_crop,
+from .data import (PATIENT_RE, STAT_KEYS, RawFile, apply_corrections, class_by_source, dataset_sources, decode_crop,
                                  eval_tfms, grade_map, image_stats, list_raw, probe, provenance, read_corrections, read_raw, shortcut_check,
                                  source_cue, source_cues)
 from .dups import (CONFLICTS, SIGNATURES, PairScores, aligned, audit, band, dedupe, detail, dhash, group_records, near_conflicts,
@@ -33,8 +34,7 @@ __all__ = ['BALANCE', 'MIN_CELL', 'SPLITS', 'SPLIT_POLICIES', 'PREP_VERSION', 'P
            'SOURCE_COL', 'read_record', 'cell_targets', 'seeded_hash', 'undersample', 'oversample', 'split_groups',
            'pin_splits', 'hash_splits', 'data_version', 'Features', 'Column', 'content_hashes', 'compute_chunk',
            'run_chunks', 'read_features', 'PrepParams', 'version_params', 'cache_file', 'prepare', 'moved',
-           'source_lines', 'summary', 'load_manifest', 'FundusDataset', 'get_loaders', 'train_reference',
-           'prepare_parser', 'main']
+           'source_lines', 'summary', 'load_manifest', 'FundusDataset', 'get_loaders', 'train_reference', 'main']
 
 # %% ../nbs/04_prepare.ipynb #4d673bb4
 def read_record(raw, f:RawFile, image_size:int=224)->dict:
@@ -544,22 +544,18 @@ def train_reference(root)->dict:
                 class_mix={c: mix[c] / max(len(rows), 1) for c in CLASSES})
 
 # %% ../nbs/04_prepare.ipynb #04cb096c
-def prepare_parser()->argparse.ArgumentParser:
-    "`eye-prepare`'s arguments: the raw folder, `--out`, `--workers`, `--force`, and one flag per `PrepParams` field."
-    p = argparse.ArgumentParser(prog="eye-prepare", description="Validate, de-duplicate, balance, split, preprocess and version a fundus dataset.")
-    p.add_argument("raw", help="dataset folder `RAW/<class>/*.jpg`, a .zip of it, or a dataset spec .yaml of named sources")
-    p.add_argument("--corrections", help="CSV of label corrections for a folder: path,class or path,<name>grade")
-    p.add_argument("--grades", type=yaml_mapping, help=f"grade -> class (or exclude) for a grade column (default: {GRADES})")
-    p.add_argument("--holdout-source", help="prepare a dataset spec without this source (to score it as a new camera)")
-    p.add_argument("--out", help="output folder (default: data/processed)")
-    p.add_argument("--workers", type=int, help="threads (default: all cores)")
-    p.add_argument("--force", action="store_true", help="rebuild even when up to date")
-    p.add_argument("--chunk", type=int, help=f"images per chunk of the per-image stage (default: {CHUNK})")
-    p.add_argument("--engine", help="run the per-image chunks on Dask: a scheduler address (tcp://host:8786) or `local` (--workers processes)")
-    p.add_argument("--features", help="folder of the per-image features, reused by content hash (default: OUT/features)")
-    return add_flags(p, PrepParams)
-
-def main(argv:list[str]|None=None):
+@cli(PrepParams)
+def main(raw:str,                 # dataset folder `RAW/<class>/*.jpg`, a .zip of it, or a dataset spec .yaml of named sources
+         out:str=None,            # output folder (default: data/processed)
+         corrections:str=None,    # CSV of label corrections for a folder: path,class or path,<name>grade
+         grades:Annotated[dict, dict(type=yaml_mapping)]=None, # grade -> class (or exclude) for a grade column (default: `data.GRADES`, the EyePACS grades)
+         holdout_source:str=None, # prepare a dataset spec without this source (to score it as a new camera)
+         workers:int=None,        # threads (default: all cores)
+         force:bool=False,        # rebuild even when up to date
+         chunk:int=CHUNK,         # images per chunk of the per-image stage
+         engine:str=None,         # run the per-image chunks on Dask: a scheduler address (tcp://host:8786) or `local` (--workers processes)
+         features:str=None,       # folder of the per-image features, reused by content hash (default: OUT/features)
+         **settings):             # `PrepParams` fields
     "Validate, de-duplicate, balance, split, preprocess and version a fundus dataset."
-    a = vars(prepare_parser().parse_args(argv))
-    with user_errors(): prepare(a.pop("raw"), a.pop("out"), **{k: v for k, v in a.items() if v is not None})
+    with user_errors(): prepare(raw, out, workers, force, corrections=corrections, grades=grades, holdout_source=holdout_source,
+                                chunk=chunk, engine=engine, features=features, **settings)
