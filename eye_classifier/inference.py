@@ -108,6 +108,7 @@ class Predictor:
     def __init__(self, mv:ModelVersion, backend:str="auto", threads:int=0, tta:bool|None=None):
         self.mv, self.spec = mv, mv.spec   # the version's classes, input sizes, normalisation, temperature and TTA
         self.classes, self.prep_size, self.image_size = list(self.spec.classes), self.spec.prep_size, self.spec.image_size
+        self.draft = self.spec.input["decode"]["jpeg_draft"][0]   # the JPEG decode scale, once rather than per request
         self.tta = self.spec.tta if tta is None else tta   # average with the mirror image, as the version was scored
         if backend == "auto": backend = "onnx" if (mv.path/EXPORTS["onnx"]).exists() else "torch"
         if backend in EXPORTS and not (mv.path/EXPORTS[backend]).exists():
@@ -153,7 +154,7 @@ def model_input(self:Predictor, img, name:str|None=None)->torch.Tensor:
 @patch
 def decode(self:Predictor, data:bytes, name:str="upload")->Image.Image:
     "Decode image bytes the way the training cache did (a JPEG at reduced scale): `pixels` of the result equals `pixels` of the bytes."
-    return open_image(data, name, draft=self.spec.input["decode"]["jpeg_draft"][0])
+    return open_image(data, name, draft=self.draft)
 
 @patch
 def result(self:Predictor, p)->dict:
