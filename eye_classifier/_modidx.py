@@ -440,6 +440,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'eye_classifier.prepare._largest': ('prepare.html#_largest', 'eye_classifier/prepare.py'),
                                         'eye_classifier.prepare._load_sources': ('prepare.html#_load_sources', 'eye_classifier/prepare.py'),
                                         'eye_classifier.prepare._record': ('prepare.html#_record', 'eye_classifier/prepare.py'),
+                                        'eye_classifier.prepare._set_index': ('prepare.html#_set_index', 'eye_classifier/prepare.py'),
                                         'eye_classifier.prepare._sources_report': ( 'prepare.html#_sources_report',
                                                                                     'eye_classifier/prepare.py'),
                                         'eye_classifier.prepare._version_extra': ( 'prepare.html#_version_extra',

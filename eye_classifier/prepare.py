@@ -395,13 +395,17 @@ def cache_file(root, split:str)->Path:
     "Where a prepared dataset keeps the uint8 images of `split`: `cache/<split>.npy`, one row per manifest `index`."
     return Path(root)/"cache"/f"{split}.npy"
 
-def _write_cache(out:Path, rows, size, store:Features):
-    "Write each split's cache, its rows copied from the store, and set each row's `index` in it."
+def _set_index(rows):
+    "Set each row's `index`: the position of its picture among its split's unique pictures, in row order."
     for s in SPLITS:
-        uniq = [r for r in rows if r["split"] == s and r["copy"] == 0]
-        index = {r["sha256"]: i for i, r in enumerate(uniq)}
+        index = {r["sha256"]: i for i, r in enumerate(r for r in rows if r["split"] == s and r["copy"] == 0)}
         for r in rows:
             if r["split"] == s: r["index"] = index[r["sha256"]]
+
+def _write_cache(out:Path, rows, size, store:Features):
+    "Write each split's cache: its unique pictures in `index` order, copied from the store."
+    for s in SPLITS:
+        uniq = sorted((r for r in rows if r["split"] == s and r["copy"] == 0), key=lambda r: r["index"])
         def writer(tmp, uniq=uniq):
             with open(tmp, "wb") as f:
                 np.lib.format.write_array_header_1_0(f, dict(descr="|u1", fortran_order=False, shape=(len(uniq), size, size, 3)))
@@ -505,8 +509,9 @@ def prepare(raw, out=None, workers:int|None=None, force:bool=False, quiet:bool=F
     rows, grouping = _assign(kept, pairs, p, patterns, store, keep_splits, scores)
     store.keep_scores(scores)
     previous = load_manifest(out) if (out/"manifest.csv").exists() else []
+    _set_index(rows)   # before the check starts: nothing changes the rows while it reads them
     with ThreadPoolExecutor(1) as ex:   # the shortcut check (CPU) needs the rows, not the cache (disk): it runs while the cache is copied
-        check = ex.submit(shortcut_check, [dict(r) for r in rows if not r["copy"]], seed=p.seed)
+        check = ex.submit(shortcut_check, [r for r in rows if not r["copy"]], seed=p.seed)
         _write_cache(out, rows, p.image_size, store)
         _write_manifest(out, rows)
         shortcuts = check.result()
